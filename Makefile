@@ -1,0 +1,34 @@
+# Every target bootstraps .venv from the project's own files; only Python >= 3.11 and make are needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint bench demo clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt lambda/requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --rows 1000000 10000000 --write docs/BENCHMARKS.md
+
+demo: $(STAMP)
+	$(BIN)/txsummary summarize transactions.csv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
