@@ -1,0 +1,47 @@
+"""The one exceptions module.
+
+An :class:`InvalidFileError` is the data's fault: it is reported and never retried.
+Everything else (S3, network, bugs) propagates so that Lambda retries it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_REPORTED_ERRORS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """One offending line: its 1-based physical line number in the file, and why."""
+
+    line: int
+    reason: str
+
+    def to_dict(self) -> dict[str, int | str]:
+        return {"line": self.line, "reason": self.reason}
+
+
+class TxSummaryError(Exception):
+    """Base class of this package's own errors."""
+
+
+class InvalidFileError(TxSummaryError):
+    """The file's content breaks the input rules. Carries the first errors and the total count."""
+
+    def __init__(self, source: str, errors: tuple[LineError, ...], error_count: int) -> None:
+        self.source = source
+        self.errors = errors
+        self.error_count = error_count
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        shown = len(self.errors)
+        head = f"{self.source}: invalid file, {self.error_count} error(s)"
+        if self.error_count > shown:
+            head += f" (first {shown} shown)"
+        lines = [head]
+        lines.extend(
+            f"  line {e.line}: {e.reason}" if e.line else f"  {e.reason}" for e in self.errors
+        )
+        return "\n".join(lines)

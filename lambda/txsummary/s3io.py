@@ -1,0 +1,57 @@
+"""S3 adapter: open an object as a stream the summarizer reads in chunks. Never buffers the object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO, cast
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+RETRY_CONFIG = {"mode": "standard", "max_attempts": 5}
+
+
+def s3_client() -> S3Client:
+    """A client with standard retries (throttling and transient errors are retried by botocore)."""
+    import boto3  # noqa: PLC0415 - keeps boto3 off the import path of purely local runs
+    from botocore.config import Config  # noqa: PLC0415
+
+    return boto3.client("s3", config=Config(retries=RETRY_CONFIG))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str | None
+    size: int
+    body: BinaryIO
+
+
+def open_object(
+    client: S3Client, bucket: str, key: str, version_id: str | None = None
+) -> S3Object:
+    """GetObject, returning its streaming body unread. Errors (NoSuchKey, AccessDenied) propagate."""
+    if version_id:
+        response = client.get_object(Bucket=bucket, Key=key, VersionId=version_id)
+    else:
+        response = client.get_object(Bucket=bucket, Key=key)
+    return S3Object(
+        bucket=bucket,
+        key=key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag", "").strip('"') or None,
+        size=int(response.get("ContentLength", 0)),
+        body=cast(BinaryIO, response["Body"]),
+    )
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key). Raises ValueError when either part is missing."""
+    parsed = urlparse(url)
+    key = parsed.path.lstrip("/")
+    if parsed.scheme != "s3" or not parsed.netloc or not key:
+        raise ValueError(f"not an s3://bucket/key URL: {url}")
+    return parsed.netloc, key

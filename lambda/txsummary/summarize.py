@@ -1,0 +1,1 @@
+"""Placeholder: the streaming summarizer lands here (summarize_stream)."""
