@@ -1,4 +1,4 @@
-"""S3 adapter: open an object as a stream the summarizer reads in chunks. Never buffers the object."""
+"""S3 adapter: open an object as a stream the summarizer reads in chunks; never buffers it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-RETRY_CONFIG = {"mode": "standard", "max_attempts": 5}
+MAX_ATTEMPTS = 5
 
 
 def s3_client() -> S3Client:
@@ -17,7 +17,8 @@ def s3_client() -> S3Client:
     import boto3  # noqa: PLC0415 - keeps boto3 off the import path of purely local runs
     from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client("s3", config=Config(retries=RETRY_CONFIG))  # type: ignore[arg-type]
+    retries = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+    return boto3.client("s3", config=retries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +31,8 @@ class S3Object:
     body: BinaryIO
 
 
-def open_object(
-    client: S3Client, bucket: str, key: str, version_id: str | None = None
-) -> S3Object:
-    """GetObject, returning its streaming body unread. Errors (NoSuchKey, AccessDenied) propagate."""
+def open_object(client: S3Client, bucket: str, key: str, version_id: str | None = None) -> S3Object:
+    """GetObject, returning its streaming body unread. NoSuchKey, AccessDenied... propagate."""
     if version_id:
         response = client.get_object(Bucket=bucket, Key=key, VersionId=version_id)
     else:
