@@ -1,0 +1,98 @@
+"""Stack settings: every value read once from ``pulumi.Config()``, each with a default.
+
+A fresh stack needs only ``aws:region``. Set anything else with, e.g.,
+``pulumi config set memorySize 4096``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+# Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+     2922, 3288, 3653}
+)  # fmt: skip
+
+# Python logging level name (the Lambda's LOG_LEVEL) -> Lambda's application log level.
+LAMBDA_LOG_LEVELS = {
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARNING": "WARN",
+    "ERROR": "ERROR",
+    "CRITICAL": "FATAL",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StackSettings:
+    memory_size: int = 2048
+    timeout: int = 300
+    log_retention_days: int = 30
+    noncurrent_version_expiration_days: int = 30
+    ecr_keep_images: int = 10
+    max_event_age_seconds: int = 3600
+    reserved_concurrency: int | None = None
+    key_prefix: str | None = None
+    alarm_email: str | None = None
+    log_level: str = "INFO"
+    max_object_bytes: int = 2 * 1024**3
+    metrics_namespace: str = "txsummary"
+    force_destroy: bool = False
+
+    def __post_init__(self) -> None:
+        _check_range("memorySize", self.memory_size, 128, 10240)
+        _check_range("timeout", self.timeout, 1, 900)
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            allowed = ", ".join(str(d) for d in sorted(LOG_RETENTION_DAYS))
+            raise ValueError(f"logRetentionDays must be one of {allowed}")
+        _check_range("noncurrentVersionExpirationDays", self.noncurrent_version_expiration_days, 1)
+        _check_range("ecrKeepImages", self.ecr_keep_images, 1, 1000)
+        _check_range("maxEventAgeSeconds", self.max_event_age_seconds, 60, 21600)
+        if self.reserved_concurrency is not None:
+            _check_range("reservedConcurrency", self.reserved_concurrency, 1)
+        if self.log_level not in LAMBDA_LOG_LEVELS:
+            raise ValueError(f"logLevel must be one of {', '.join(LAMBDA_LOG_LEVELS)}")
+        _check_range("maxObjectBytes", self.max_object_bytes, 1)
+        if not self.metrics_namespace:
+            raise ValueError("metricsNamespace must not be empty")
+
+    @property
+    def lambda_log_level(self) -> str:
+        """The same level in Lambda's vocabulary, so Lambda does not drop what the code logs."""
+        return LAMBDA_LOG_LEVELS[self.log_level]
+
+    @classmethod
+    def from_config(cls, config: pulumi.Config | None = None) -> StackSettings:
+        cfg = config if config is not None else pulumi.Config()
+        d = cls()
+
+        def integer(key: str, default: int) -> int:
+            value = cfg.get_int(key)
+            return default if value is None else value
+
+        return cls(
+            memory_size=integer("memorySize", d.memory_size),
+            timeout=integer("timeout", d.timeout),
+            log_retention_days=integer("logRetentionDays", d.log_retention_days),
+            noncurrent_version_expiration_days=integer(
+                "noncurrentVersionExpirationDays", d.noncurrent_version_expiration_days
+            ),
+            ecr_keep_images=integer("ecrKeepImages", d.ecr_keep_images),
+            max_event_age_seconds=integer("maxEventAgeSeconds", d.max_event_age_seconds),
+            reserved_concurrency=cfg.get_int("reservedConcurrency"),
+            key_prefix=cfg.get("keyPrefix") or None,
+            alarm_email=cfg.get("alarmEmail") or None,
+            log_level=(cfg.get("logLevel") or d.log_level).upper(),
+            max_object_bytes=integer("maxObjectBytes", d.max_object_bytes),
+            metrics_namespace=cfg.get("metricsNamespace") or d.metrics_namespace,
+            force_destroy=cfg.get_bool("forceDestroy") or d.force_destroy,
+        )
+
+
+def _check_range(name: str, value: int, low: int, high: int | None = None) -> None:
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be {bound}, got {value}")

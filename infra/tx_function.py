@@ -1,0 +1,124 @@
+"""The function and its wiring: log group, role, S3 trigger, and the queue that keeps failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import tx_policies
+from tx_config import StackSettings
+
+HANDLER_ENV = ("LOG_LEVEL", "MAX_OBJECT_BYTES", "METRICS_NAMESPACE")
+UPLOAD_SUFFIXES = (".csv", ".csv.gz")  # S3 filters are case-sensitive; one rule per suffix.
+ASYNC_RETRIES = 2
+FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class SummarizerFunction:
+    function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+    failure_queue: aws.sqs.Queue
+    role: aws.iam.Role
+    permission: aws.lambda_.Permission
+    notification: aws.s3.BucketNotification
+
+
+def summarizer_function(
+    name: str,
+    settings: StackSettings,
+    *,
+    bucket: aws.s3.Bucket,
+    image_uri: pulumi.Input[str],
+) -> SummarizerFunction:
+    function_name = f"{name}-{pulumi.get_stack()}"
+
+    # Created first, with a retention period, so Lambda never creates a never-expiring one.
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=f"/aws/lambda/{function_name}",
+        retention_in_days=settings.log_retention_days,
+    )
+    failure_queue = aws.sqs.Queue(
+        f"{name}-failures",
+        message_retention_seconds=FAILURE_RETENTION_SECONDS,
+        sqs_managed_sse_enabled=True,
+    )
+
+    role = aws.iam.Role(f"{name}-role", assume_role_policy=tx_policies.lambda_assume_role())
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-least-privilege",
+        role=role.id,
+        policy=pulumi.Output.all(bucket.arn, log_group.arn, failure_queue.arn).apply(
+            lambda arns: tx_policies.function_policy(arns[0], arns[1], arns[2])
+        ),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+
+    function = aws.lambda_.Function(
+        name,
+        name=function_name,
+        package_type="Image",
+        image_uri=image_uri,
+        architectures=["x86_64"],
+        role=role.arn,
+        memory_size=settings.memory_size,
+        timeout=settings.timeout,
+        reserved_concurrent_executions=settings.reserved_concurrency,
+        environment={
+            "variables": {
+                "LOG_LEVEL": settings.log_level,
+                "MAX_OBJECT_BYTES": str(settings.max_object_bytes),
+                "METRICS_NAMESPACE": settings.metrics_namespace,
+            }
+        },
+        logging_config={
+            "log_format": "JSON",
+            "log_group": log_group.name,
+            "application_log_level": settings.lambda_log_level,
+        },
+        opts=pulumi.ResourceOptions(depends_on=[log_group, role_policy]),
+    )
+
+    aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-async",
+        function_name=function.name,
+        maximum_retry_attempts=ASYNC_RETRIES,
+        maximum_event_age_in_seconds=settings.max_event_age_seconds,
+        destination_config={"on_failure": {"destination": failure_queue.arn}},
+        opts=pulumi.ResourceOptions(parent=function),
+    )
+
+    permission = aws.lambda_.Permission(
+        f"{name}-allow-s3",
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="s3.amazonaws.com",
+        source_arn=bucket.arn,
+        source_account=aws.get_caller_identity_output().account_id,
+        opts=pulumi.ResourceOptions(parent=function),
+    )
+    notification = aws.s3.BucketNotification(
+        f"{name}-on-upload",
+        bucket=bucket.id,
+        lambda_functions=[
+            {
+                "lambda_function_arn": function.arn,
+                "events": ["s3:ObjectCreated:*"],
+                "filter_prefix": settings.key_prefix,
+                "filter_suffix": suffix,
+            }
+            for suffix in UPLOAD_SUFFIXES
+        ],
+        # S3 tests the destination when the notification is saved: the permission must exist.
+        opts=pulumi.ResourceOptions(depends_on=[permission]),
+    )
+    return SummarizerFunction(
+        function=function,
+        log_group=log_group,
+        failure_queue=failure_queue,
+        role=role,
+        permission=permission,
+        notification=notification,
+    )
