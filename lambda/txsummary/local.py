@@ -1,0 +1,371 @@
+"""The whole pipeline on one machine, with no AWS account and no Docker (``txsummary demo``).
+
+An embedded moto server on a free loopback port stands in for AWS. It gets the deployed stack's
+shape: a versioned upload bucket whose ObjectCreated notification (``.csv`` and ``.csv.gz``
+suffixes) goes to an SQS queue, because moto cannot run container Lambdas, and the log group
+``/aws/lambda/<function name>``. A small runner receives the real S3 event from the queue and
+invokes the same ``txsummary.handler.handler`` with it, as Lambda's async invoke would (two
+retries on failure). The handler's log records and its stdout (the EMF metric records) are
+shipped to the log group with watchtower, as the Lambda runtime ships them. Finally the log group
+is read back, like ``aws logs tail``, and the records are printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import boto3
+import watchtower
+from moto.server import ThreadedMotoServer
+
+from txsummary import handler as lambda_handler
+from txsummary.logs import LOGGER_NAME, JsonFormatter
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
+
+REGION = "us-east-1"
+BUCKET = "txsummary-uploads-local"
+QUEUE = "txsummary-s3-events-local"
+SUFFIXES = (".csv", ".csv.gz")  # S3 suffix filters match case-sensitively
+ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for async invokes
+RECEIVE_TIMEOUT_S = 20.0
+STDOUT_LOGGER = f"{LOGGER_NAME}.stdout"
+DEFAULT_FILE = Path("transactions.csv")
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+_UNSET_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+@contextlib.contextmanager
+def _patched_env(values: dict[str, str], unset: tuple[str, ...]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in (*values, *unset)}
+    os.environ.update(values)
+    for name in unset:
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class _RuntimeFormatter(JsonFormatter):
+    """The runtime's shape for log records; stdout lines (EMF) pass through as written."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.name == STDOUT_LOGGER:
+            return record.getMessage()
+        return super().format(record)
+
+
+class _RequestIdFilter(logging.Filter):
+    """Stamps records with the current invocation's request id, as the runtime does."""
+
+    request_id: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.aws_request_id = self.request_id
+        return True
+
+
+class _StdoutToLogs(io.TextIOBase):
+    """Captures the function's stdout line by line into the log group, like the runtime."""
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger(STDOUT_LOGGER)
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if line:
+                self._logger.info(line)
+        return len(text)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalContext:
+    """The attributes of Lambda's context object that a handler may read."""
+
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    keys: list[str]
+    attempts: int
+    result: dict[str, str] | None = None
+    error: str | None = None
+
+
+@dataclass
+class Emulation:
+    """A running moto server holding the stack's shape, and clients pointed at it."""
+
+    server: ThreadedMotoServer
+    endpoint: str
+    function_name: str
+    s3: S3Client
+    sqs: SQSClient
+    logs: CloudWatchLogsClient
+    queue_url: str
+    log_group: str
+    log_stream: str
+    invocations: list[Invocation] = field(default_factory=list)
+
+    # -- the user's side ------------------------------------------------------------------------
+    def upload(self, path: Path, key: str | None = None) -> str:
+        key = key or path.name
+        self.s3.upload_file(str(path), BUCKET, key)
+        return key
+
+    # -- Lambda's side --------------------------------------------------------------------------
+    def deliver(self, expected: int, timeout_s: float = RECEIVE_TIMEOUT_S) -> list[Invocation]:
+        """Receive S3 events from the queue and invoke the handler with each, until ``expected``
+        events have been handled or the timeout passes."""
+        handled: list[Invocation] = []
+        deadline = time.monotonic() + timeout_s
+        while len(handled) < expected and time.monotonic() < deadline:
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+            for message in response.get("Messages", []):
+                event = json.loads(message["Body"])
+                invocation = self.invoke(event)
+                if invocation.keys:  # S3 also sends an s3:TestEvent when notifications are set
+                    handled.append(invocation)
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return handled
+
+    def invoke(self, event: dict[str, Any]) -> Invocation:
+        """One async invoke: the handler, retried up to twice when it raises."""
+        request_id = str(uuid.uuid4())
+        keys = [r.get("s3", {}).get("object", {}).get("key", "") for r in event.get("Records", [])]
+        invocation = Invocation(request_id, keys, attempts=0)
+        context = LocalContext(
+            self.function_name, request_id, log_group_name=self.log_group,
+            log_stream_name=self.log_stream,
+        )  # fmt: skip
+        with _shipping(self, request_id):
+            for _ in range(1 + ASYNC_RETRIES):
+                invocation.attempts += 1
+                try:
+                    invocation.result = lambda_handler.handler(event, context)
+                except Exception as exc:  # the runtime reports it; Lambda retries
+                    invocation.error = f"{type(exc).__name__}: {exc}"
+                    continue
+                invocation.error = None
+                break
+        self.invocations.append(invocation)
+        return invocation
+
+    # -- reading back ---------------------------------------------------------------------------
+    def tail(self) -> list[tuple[int, str]]:
+        """Every event of the log group, oldest first, like ``aws logs tail``."""
+        paginator = self.logs.get_paginator("filter_log_events")
+        events = [
+            (int(e["timestamp"]), e["message"])
+            for page in paginator.paginate(logGroupName=self.log_group)
+            for e in page.get("events", [])
+        ]
+        return sorted(events, key=lambda item: item[0])
+
+
+@contextlib.contextmanager
+def _shipping(emu: Emulation, request_id: str) -> Iterator[None]:
+    """For one invocation: the package's log records and stdout go to the log group."""
+    ship = watchtower.CloudWatchLogHandler(
+        log_group_name=emu.log_group,
+        log_stream_name=emu.log_stream,
+        boto3_client=emu.logs,
+        create_log_group=False,
+    )
+    ship.setFormatter(_RuntimeFormatter())
+    stamp = _RequestIdFilter()
+    stamp.request_id = request_id
+    ship.addFilter(stamp)
+    package = logging.getLogger(LOGGER_NAME)
+    logging.getLogger(STDOUT_LOGGER).setLevel(logging.INFO)
+    saved_propagate = package.propagate
+    package.addHandler(ship)
+    package.propagate = False  # the terminal shows what is read back, not the raw records
+    try:
+        with contextlib.redirect_stdout(_StdoutToLogs()):
+            yield
+    finally:
+        package.removeHandler(ship)
+        package.propagate = saved_propagate
+        ship.close()  # type: ignore[no-untyped-call]  # flushes the batch to the log group
+
+
+@contextlib.contextmanager
+def emulation(function_name: str | None = None) -> Iterator[Emulation]:
+    """Start moto on a free loopback port, create the stack's shape, stop it at the end."""
+    name = function_name or lambda_handler.SETTINGS.function_name
+    werkzeug = logging.getLogger("werkzeug")  # moto's HTTP access log
+    saved_level = werkzeug.level
+    werkzeug.setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        with _patched_env({**_FAKE_ENV, "AWS_ENDPOINT_URL": endpoint}, _UNSET_ENV):
+            # A fresh execution environment: the handler builds its S3 client against the
+            # emulation on its first invocation, and forgets it when the emulation ends.
+            lambda_handler._deps.cache_clear()
+            try:
+                yield _create_stack(server, endpoint, name)
+            finally:
+                lambda_handler._deps.cache_clear()
+    finally:
+        server.stop()
+        werkzeug.setLevel(saved_level)
+
+
+def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emulation:
+    s3: S3Client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
+    sqs: SQSClient = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+    logs: CloudWatchLogsClient = boto3.client("logs", endpoint_url=endpoint, region_name=REGION)
+
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": f"summarize-{suffix.strip('.').replace('.', '-')}",
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+                }
+                for suffix in SUFFIXES
+            ]
+        },
+    )
+    log_group = f"/aws/lambda/{name}"
+    logs.create_log_group(logGroupName=log_group)
+    log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+    logs.create_log_stream(logGroupName=log_group, logStreamName=log_stream)
+    return Emulation(server, endpoint, name, s3, sqs, logs, queue_url, log_group, log_stream)
+
+
+# -- what the user sees ------------------------------------------------------------------------
+
+
+def _print_event(timestamp_ms: int, message: str, out: TextIO) -> None:
+    when = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).strftime("%H:%M:%S")
+    try:
+        record = json.loads(message)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        out.write(f"{when}  {message}\n")
+        return
+    if "_aws" in record:
+        names = [m["Name"] for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+        values = ", ".join(f"{n}={record.get(n)}" for n in names)
+        out.write(f"{when}  METRICS {record.get('key', '')}: {values}\n")
+        return
+    where = f"s3://{record['bucket']}/{record['key']}" if record.get("bucket") else ""
+    head = f"{when}  {record.get('level', '?')} {record.get('outcome', '')} {where}".rstrip()
+    if record.get("version_id"):
+        head += f" (version {record['version_id']})"
+    out.write(head + "\n")
+    if record.get("outcome") == "summarized":
+        out.write(record["message"].rstrip("\n") + "\n")
+    else:
+        detail = record.get("message", "")
+        if record.get("errorType"):
+            detail += f"\n{record['errorType']}: {record.get('errorMessage', '')}"
+        out.write("".join(f"  {line}\n" for line in detail.splitlines() if line))
+    out.write("\n")
+
+
+def run_demo(files: list[Path], out: TextIO) -> int:
+    """Upload each file (default ``./transactions.csv``) to the emulated bucket, let the pipeline
+    run, and print the log group's records. 0 when every file was summarized, 1 otherwise
+    (a rejected or failed file, or a name the notification filter does not match), 2 when a
+    file is missing."""
+    paths = files or [DEFAULT_FILE]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        out.write(f"txsummary demo: no such file: {', '.join(missing)}\n")
+        return 2
+
+    with emulation() as emu:
+        out.write(
+            f"AWS emulation (moto) on {emu.endpoint}: bucket {BUCKET} (versioned), "
+            f"ObjectCreated *.csv|*.csv.gz -> SQS -> {emu.function_name}, "
+            f"log group {emu.log_group}\n"
+        )
+        expected = 0
+        for path in paths:
+            key = emu.upload(path)
+            if key.endswith(SUFFIXES):
+                expected += 1
+                out.write(f"uploaded {path} -> s3://{BUCKET}/{key}\n")
+            else:
+                out.write(
+                    f"uploaded {path} -> s3://{BUCKET}/{key}: no notification, the bucket's "
+                    f"suffix filters are {', '.join(SUFFIXES)}\n"
+                )
+        invocations = emu.deliver(expected)
+        for inv in invocations:
+            if inv.error:
+                out.write(
+                    f"invocation {inv.request_id} failed {inv.attempts} times, last with "
+                    f"{inv.error}; Lambda would now send the event to the on-failure queue\n"
+                )
+        events = emu.tail()
+        out.write(f"\n$ aws logs tail {emu.log_group}  ({len(events)} events)\n\n")
+        for timestamp_ms, message in events:
+            _print_event(timestamp_ms, message, out)
+
+    outcomes = [o for inv in invocations for o in (inv.result or {}).values()]
+    ok = not any(inv.error for inv in invocations) and outcomes.count("summarized") == len(paths)
+    return 0 if ok else 1
