@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py --rows 1000000 10000000 --write docs/BENCHMARKS.md
 
 demo: $(STAMP)
-	$(BIN)/txsummary summarize transactions.csv
+	$(BIN)/txsummary demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
