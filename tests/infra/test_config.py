@@ -1,0 +1,80 @@
+"""Stack settings: defaults, overrides, and clear failures for bad values (no resources)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from tx_config import StackSettings
+
+
+def settings_from(values: dict[str, str]) -> StackSettings:
+    pulumi.runtime.set_all_config({f"txsummary:{k}": v for k, v in values.items()})
+    return StackSettings.from_config(pulumi.Config("txsummary"))
+
+
+def test_fresh_stack_gets_the_documented_defaults() -> None:
+    # Given no txsummary settings / When read / Then every default is the documented one
+    s = settings_from({})
+    assert s == StackSettings(
+        memory_size=2048,
+        timeout=300,
+        log_retention_days=30,
+        noncurrent_version_expiration_days=30,
+        ecr_keep_images=10,
+        max_event_age_seconds=3600,
+        reserved_concurrency=None,
+        key_prefix=None,
+        alarm_email=None,
+        log_level="INFO",
+        max_object_bytes=2147483648,
+        metrics_namespace="txsummary",
+        force_destroy=False,
+    )
+    assert s.lambda_log_level == "INFO"
+
+
+def test_every_setting_can_be_overridden() -> None:
+    from tests.infra.conftest import TUNED
+
+    s = settings_from(TUNED)
+    assert s == StackSettings(
+        memory_size=4096,
+        timeout=120,
+        log_retention_days=90,
+        noncurrent_version_expiration_days=7,
+        ecr_keep_images=3,
+        max_event_age_seconds=600,
+        reserved_concurrency=5,
+        key_prefix="incoming/",
+        alarm_email="ops@example.com",
+        log_level="WARNING",
+        max_object_bytes=1048576,
+        metrics_namespace="acme/txsummary",
+        force_destroy=True,
+    )
+    # Lambda's own filter must not drop what the code logs: WARNING is WARN to Lambda.
+    assert s.lambda_log_level == "WARN"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("memorySize", "64", "memorySize must be between 128 and 10240"),
+        ("timeout", "901", "timeout must be between 1 and 900"),
+        ("logRetentionDays", "31", "logRetentionDays must be one of"),
+        ("maxEventAgeSeconds", "30", "maxEventAgeSeconds must be between 60 and 21600"),
+        ("reservedConcurrency", "0", "reservedConcurrency must be at least 1"),
+        ("logLevel", "verbose", "logLevel must be one of"),
+        ("maxObjectBytes", "0", "maxObjectBytes must be at least 1"),
+        ("ecrKeepImages", "0", "ecrKeepImages must be between 1 and 1000"),
+        ("noncurrentVersionExpirationDays", "0", "must be at least 1"),
+    ],
+)
+def test_bad_values_fail_with_the_setting_named(key: str, value: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        settings_from({key: value})
+
+
+def test_non_numeric_value_is_rejected() -> None:
+    with pytest.raises(pulumi.ConfigTypeError):
+        settings_from({"memorySize": "lots"})
