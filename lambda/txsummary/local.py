@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -249,6 +250,7 @@ def emulation(function_name: str | None = None) -> Iterator[Emulation]:
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        _reset(endpoint)  # moto keeps state per process: start from an empty account
         with _patched_env({**_FAKE_ENV, "AWS_ENDPOINT_URL": endpoint}, _UNSET_ENV):
             # A fresh execution environment: the handler builds its S3 client against the
             # emulation on its first invocation, and forgets it when the emulation ends.
@@ -260,6 +262,13 @@ def emulation(function_name: str | None = None) -> Iterator[Emulation]:
     finally:
         server.stop()
         werkzeug.setLevel(saved_level)
+
+
+def _reset(endpoint: str) -> None:
+    url = f"{endpoint}/moto-api/reset"  # endpoint is the loopback server started above
+    request = urllib.request.Request(url, method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        response.read()
 
 
 def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emulation:

@@ -1,0 +1,147 @@
+"""Shared fixtures for the handler's integration tests: moto's mock_aws with fake credentials,
+clients created after the mock starts, a versioned bucket, and the handler's records as dicts."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+from moto import mock_aws
+from txsummary import handler as lambda_handler
+from txsummary.logs import LOGGER_NAME, JsonFormatter
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+BUCKET = "txsummary-uploads-test"
+REGION = "us-east-1"
+
+CHALLENGE_CSV = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
+CHALLENGE_LINES = [
+    "Total balance is 39.74",
+    "Number of transactions in July: 2",
+    "Number of transactions in August: 2",
+    "Average debit amount: -15.38",
+    "Average credit amount: 35.25",
+]
+
+Event = dict[str, Any]
+
+
+def load_event(name: str) -> Event:
+    event: Event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return event
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials only: nothing here can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def aws(aws_credentials: None) -> Iterator[None]:
+    """moto's mock_aws around the test; the handler's cached S3 client is rebuilt inside it."""
+    with mock_aws():
+        lambda_handler._deps.cache_clear()
+        yield
+    lambda_handler._deps.cache_clear()
+
+
+@pytest.fixture
+def s3(aws: None) -> S3Client:
+    client: S3Client = boto3.client("s3", region_name=REGION)
+    return client
+
+
+@pytest.fixture
+def bucket(s3: S3Client) -> str:
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return BUCKET
+
+
+@pytest.fixture
+def put(s3: S3Client, bucket: str) -> Callable[[str, bytes], dict[str, Any]]:
+    """Upload ``body`` at ``key``; returns the object's version id, etag and size."""
+
+    def _put(key: str, body: bytes) -> dict[str, Any]:
+        response = s3.put_object(Bucket=bucket, Key=key, Body=body)
+        return {
+            "versionId": response["VersionId"],
+            "eTag": response["ETag"].strip('"'),
+            "size": len(body),
+        }
+
+    return _put
+
+
+@pytest.fixture
+def make_event() -> Callable[..., Event]:
+    """An AWS-shaped ObjectCreated event (from tests/events/s3_put.json) with one record per
+    ``(key, object_info)``; keys are URL-encoded the way S3 encodes them."""
+
+    def _make(*objects: tuple[str, dict[str, Any]], bucket: str = BUCKET) -> Event:
+        template = load_event("s3_put.json")["Records"][0]
+        records = []
+        for key, info in objects:
+            record = copy.deepcopy(template)
+            record["s3"]["bucket"]["name"] = bucket
+            record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+            record["s3"]["object"].update(info, key=quote_plus(key))
+            if info.get("versionId") is None:
+                record["s3"]["object"].pop("versionId", None)
+            records.append(record)
+        return {"Records": records}
+
+    return _make
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[dict[str, Any]] = []
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def records() -> Iterator[list[dict[str, Any]]]:
+    """The handler's log records, each as the JSON object CloudWatch would hold."""
+    capture = _ListHandler()
+    logger = logging.getLogger(LOGGER_NAME)
+    saved = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(capture)
+    yield capture.records
+    logger.removeHandler(capture)
+    logger.setLevel(saved)
+
+
+def emf_lines(stdout: str) -> list[dict[str, Any]]:
+    """The EMF records among the lines the function wrote to stdout."""
+    found = []
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            found.append(json.loads(line))
+    return found

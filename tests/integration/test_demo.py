@@ -1,0 +1,112 @@
+"""End to end on the embedded emulation: upload -> S3 event -> queue -> handler -> log group."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from txsummary.local import BUCKET, emulation, run_demo
+
+from tests.integration.conftest import CHALLENGE_CSV, CHALLENGE_LINES
+
+
+@pytest.fixture
+def no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the developer's shell holds, the demo must use only its own fake credentials."""
+    monkeypatch.setenv("AWS_PROFILE", "someone-real")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def test_demo_prints_the_challenge_lines_read_back_from_the_log_group(
+    tmp_path: Path, no_real_aws: None
+) -> None:
+    # Given the challenge's file
+    (tmp_path / "transactions.csv").write_bytes(CHALLENGE_CSV)
+    out = io.StringIO()
+
+    # When the demo runs it through the emulated pipeline
+    code = run_demo([tmp_path / "transactions.csv"], out)
+
+    # Then it succeeds and prints the five lines, after the log group was read back
+    text = out.getvalue()
+    assert code == 0, text
+    tail = text.split("$ aws logs tail /aws/lambda/", 1)[1]
+    lines = tail.splitlines()
+    start = lines.index(CHALLENGE_LINES[0])
+    assert lines[start : start + 5] == CHALLENGE_LINES
+    assert "METRICS transactions.csv: FilesSummarized=1" in tail
+    # and it left the environment as it found it
+    assert "AWS_ENDPOINT_URL" not in os.environ
+    assert os.environ["AWS_PROFILE"] == "someone-real"
+
+
+def test_demo_shows_bad_and_unmatched_files_and_exits_1(tmp_path: Path, no_real_aws: None) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Id,Date,Transaction\n0,7/15,+60.5\n1,2/30,-1\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a csv\n")
+    out = io.StringIO()
+
+    code = run_demo([bad, notes], out)
+
+    text = out.getvalue()
+    assert code == 1
+    assert "ERROR rejected s3://" in text
+    assert "line 3:" in text
+    assert "notes.txt: no notification" in text
+
+
+def test_demo_reports_a_missing_file(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert run_demo([tmp_path / "nope.csv"], out) == 2
+    assert "no such file" in out.getvalue()
+
+
+def test_log_group_holds_the_runtime_shaped_records(tmp_path: Path, no_real_aws: None) -> None:
+    # Given the emulated stack and a gzipped upload under a key with a space and unicode
+    path = tmp_path / "été 2024.csv.gz"
+    path.write_bytes(gzip.compress(CHALLENGE_CSV))
+    with emulation() as emu:
+        emu.upload(path, key="uploads/été 2024.csv.gz")
+
+        # When the runner delivers the real S3 event from the queue
+        [invocation] = emu.deliver(expected=1)
+        assert invocation.error is None
+        assert invocation.result == {"uploads/été 2024.csv.gz": "summarized"}
+
+        # Then the log group holds the INFO record and the EMF record, as JSON
+        messages = [json.loads(m) for _, m in emu.tail()]
+        version = emu.s3.head_object(Bucket=BUCKET, Key="uploads/été 2024.csv.gz")["VersionId"]
+    [summary] = [m for m in messages if m.get("outcome") == "summarized"]
+    assert summary["key"] == "uploads/été 2024.csv.gz"
+    assert summary["version_id"] == version
+    assert summary["requestId"] == invocation.request_id
+    assert summary["summary"]["total_balance"] == 39.74
+    assert summary["message"].splitlines()[:5] == CHALLENGE_LINES
+    [emf] = [m for m in messages if "_aws" in m]
+    assert emf["TransactionsSummarized"] == 4
+
+
+def test_a_failing_invocation_is_retried_twice(tmp_path: Path, no_real_aws: None) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(CHALLENGE_CSV)
+    with emulation() as emu:
+        emu.upload(path)
+        # Given S3 failing for the function (the bucket vanishes after the upload)
+        for version in emu.s3.list_object_versions(Bucket=BUCKET).get("Versions", []):
+            emu.s3.delete_object(Bucket=BUCKET, Key=version["Key"], VersionId=version["VersionId"])
+        emu.s3.delete_bucket(Bucket=BUCKET)
+        # When the event is delivered
+        [invocation] = emu.deliver(expected=1)
+        messages = [json.loads(m) for _, m in emu.tail()]
+    # Then the handler raised on every attempt, and each attempt logged its traceback
+    assert invocation.attempts == 3
+    assert invocation.error is not None
+    assert "NoSuchBucket" in invocation.error
+    failures = [m for m in messages if m.get("errorType")]
+    assert len(failures) == 3
+    assert all(m["level"] == "ERROR" and m["stackTrace"] for m in failures)
