@@ -1,6 +1,6 @@
 """Run the Pulumi program in infra/ under Pulumi's unit-test mocks and record what it declares.
 
-`run_program(config)` executes ``infra/__main__.py`` with ``runpy.run_path`` against a fresh mock
+`run_program(config)` executes ``infra/`` with ``runpy.run_path`` against a fresh mock
 engine and returns every registered resource (type, logical name, resolved inputs, dependency
 edges) and the stack's resolved exports. No cloud, no Pulumi CLI, no Docker.
 """
@@ -18,7 +18,9 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROGRAM = PROJECT_ROOT / "infra" / "__main__.py"
+# Pulumi.yaml says `main: infra/`; Pulumi's Python host runs that directory with runpy.run_path,
+# which puts the directory first on sys.path. Run it the same way.
+PROGRAM = PROJECT_ROOT / "infra"
 PROJECT = "txsummary"
 STACK = "dev"
 ACCOUNT = "123456789012"
@@ -161,7 +163,7 @@ class Program:
 
 
 def run_program(config: Mapping[str, str] | None = None) -> Program:
-    """Run infra/__main__.py under mocks; ``config`` holds ``txsummary:`` settings, unprefixed."""
+    """Run infra/ under mocks; ``config`` holds ``txsummary:`` settings, unprefixed."""
     values = {"aws:region": REGION}
     values.update({f"{PROJECT}:{key}": value for key, value in (config or {}).items()})
     pulumi.runtime.set_all_config(values)
