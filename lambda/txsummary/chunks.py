@@ -95,8 +95,7 @@ def record_chunks(blocks: Iterator[bytes], max_pending: int) -> Iterator[Chunk]:
             for bom, name in _FOREIGN_BOMS.items():
                 if block.startswith(bom):
                     raise StreamError(f"file is {name} encoded; it must be UTF-8")
-            if block.startswith(UTF8_BOM):
-                block = block[len(UTF8_BOM) :]
+            block = block.removeprefix(UTF8_BOM)  # noqa: PLW2901 - the BOM is not data
         pending = pending + block if pending else block
         cut = _record_boundary(pending)
         if cut == 0 and len(pending) > max_pending:

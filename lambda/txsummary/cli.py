@@ -60,7 +60,7 @@ def _summarize(path: str, fmt: str) -> int:
     except _UsageError as exc:
         print(f"txsummary: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - anything else is reported, not a data verdict
+    except Exception as exc:  # anything else is reported, not a data verdict
         print(f"txsummary: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     sys.stdout.write(render_json(summary) if fmt == "json" else render_text(summary))

@@ -86,7 +86,7 @@ def parse_date(text: str) -> ParsedDate:
         shown = repr(text) if text else "empty"
         raise RuleError(f"Date {shown} is not M/D, M/D/YYYY or YYYY-MM-DD")
     check_year = _LEAP_YEAR if year is None else year
-    if not (1 <= month <= 12 and 1 <= check_year and 1 <= day):
+    if not (1 <= month <= 12 and check_year >= 1 and day >= 1):
         raise RuleError(f"Date {text!r} is not a real calendar date")
     if day > calendar.monthrange(check_year, month)[1]:
         raise RuleError(f"Date {text!r} is not a real calendar date")

@@ -1,0 +1,191 @@
+"""The fast path: one chunk of records through pyarrow's CSV reader and vectorized checks.
+
+:func:`prepare` is pure (no file state), so chunks can be prepared on worker threads; pyarrow
+and numpy release the GIL. It returns None whenever anything needs a closer look, and the
+careful path then judges the chunk row by row. It never reports errors itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from txsummary.ids import BITMAP_LIMIT
+from txsummary.model import MonthKey, Partial, Totals
+from txsummary.rules import AMOUNT_PATTERN, Layout, ParsedDate, RuleError, parse_date
+
+# Parsed date texts shared by all chunks of a file (None: the text is not a valid date).
+DateCache = dict[str, ParsedDate | None]
+
+# Sums are taken in int64: keep |cents| * rows far below 2**63.
+MAX_CENTS = 10**12
+MAX_ROWS = 9_000_000
+# Scale 2: the stored integer is the amount in cents.
+_CENTS_TYPE = pa.decimal64(18, 2)
+# A quote that neither opens nor closes a field ("ab"c, a"b, doubled quotes): pyarrow reads
+# these leniently, so such chunks go to the careful path, which rejects malformed quoting.
+_MID_FIELD_QUOTE = re.compile(rb'(?<![,\n])"(?![,\r\n])')
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A clean chunk's partial summary and what must still be checked against the file."""
+
+    partial: Partial
+    has_year: bool | None  # None when the chunk has no rows
+    int_ids: npt.NDArray[np.int64] | None  # canonical integer Ids below BITMAP_LIMIT
+    text_ids: list[str] | None  # any other Ids
+
+
+def prepare(data: bytes, layout: Layout, dates: DateCache) -> Prepared | None:
+    """Parse and check a chunk of whole records; None if the careful path must judge it."""
+    if b'"' in data and _MID_FIELD_QUOTE.search(data):
+        return None
+    table = _read(data, layout)
+    if table is None or table.num_rows > MAX_ROWS:
+        return None
+    if table.num_rows == 0:
+        return Prepared(Partial(), None, np.zeros(0, dtype=np.int64), None)
+    month = _month_codes(table.column(1), dates)
+    if month is None:
+        return None
+    row_keys, keys, has_year = month
+    cents = _cents(table.column(2).combine_chunks())
+    if cents is None:
+        return None
+    ids = table.column(0).combine_chunks()
+    if pc.min(pc.binary_length(ids)).as_py() == 0:
+        return None
+    int_ids = _canonical_int_ids(ids)
+    text_ids = None
+    if int_ids is None:
+        text_ids = ids.to_pylist()
+        if any(t != t.strip() for t in text_ids):
+            return None
+    return Prepared(_aggregate(row_keys, cents, keys), has_year, int_ids, text_ids)
+
+
+def _read(data: bytes, layout: Layout) -> pa.Table | None:
+    names = [f"c{i}" for i in range(layout.width)]
+    wanted = [names[layout.id], names[layout.date], names[layout.amount]]
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={
+                    wanted[0]: pa.string(),
+                    wanted[1]: pa.dictionary(pa.int32(), pa.string()),
+                    wanted[2]: pa.string(),
+                },
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # e.g. a row with the wrong number of fields
+        return None
+
+
+def _month_codes(
+    column: pa.ChunkedArray, dates: DateCache
+) -> tuple[npt.NDArray[np.int64], list[MonthKey], bool] | None:
+    """Per-row month codes. Dates are dictionary-encoded, so each distinct text is parsed once."""
+    keys: list[MonthKey] = []
+    key_index: dict[MonthKey, int] = {}
+    has_year: bool | None = None
+    row_keys: list[npt.NDArray[np.int64]] = []
+    for chunk in column.chunks:
+        codes = np.empty(len(chunk.dictionary), dtype=np.int64)
+        for i, text in enumerate(chunk.dictionary.to_pylist()):
+            if text in dates:
+                date = dates[text]
+            else:
+                try:
+                    date = parse_date(text)
+                except RuleError:
+                    date = None
+                dates[text] = date
+            if date is None:
+                return None
+            if has_year is None:
+                has_year = date.year is not None
+            elif has_year != (date.year is not None):
+                return None
+            key = (date.year, date.month)
+            codes[i] = key_index.setdefault(key, len(keys))
+            if len(key_index) > len(keys):
+                keys.append(key)
+        row_keys.append(codes[chunk.indices.to_numpy(zero_copy_only=False)])
+    assert has_year is not None
+    return np.concatenate(row_keys), keys, has_year
+
+
+def _cents(amounts: pa.StringArray) -> npt.NDArray[np.int64] | None:
+    """Integer cents of every amount, or None if any breaks the rule or is too large.
+
+    Exact: after the rule's regex, Arrow parses each text as a decimal64 with scale 2, whose
+    storage is the value in cents as a 64-bit integer. No float is involved.
+    """
+    if not pc.all(pc.match_substring_regex(amounts, AMOUNT_PATTERN)).as_py():
+        return None
+    try:
+        decimals = pc.cast(amounts, _CENTS_TYPE)
+    except pa.ArrowInvalid:  # more digits than decimal64 holds
+        return None
+    storage = np.frombuffer(decimals.buffers()[1], dtype=np.int64)
+    cents = storage[decimals.offset : decimals.offset + len(decimals)]
+    if np.abs(cents).max() >= MAX_CENTS:
+        return None
+    return cents
+
+
+def _canonical_int_ids(ids: pa.StringArray) -> npt.NDArray[np.int64] | None:
+    """The Ids as integers if all are canonical ('0', '17'; not '007', '+1', ' 1') and small."""
+    if not pc.all(pc.ascii_is_decimal(ids)).as_py():
+        return None
+    leading_zero = pc.and_(pc.starts_with(ids, "0"), pc.greater(pc.binary_length(ids), 1))
+    if pc.any(leading_zero).as_py():
+        return None
+    try:
+        values: npt.NDArray[np.int64] = pc.cast(ids, pa.int64()).to_numpy()
+    except pa.ArrowInvalid:  # too many digits for int64
+        return None
+    return values if values.max() < BITMAP_LIMIT else None
+
+
+def _aggregate(
+    keys: npt.NDArray[np.int64], cents: npt.NDArray[np.int64], names: list[MonthKey]
+) -> Partial:
+    """Per-month sums in int64 (exact: bounded by MAX_CENTS * MAX_ROWS < 2**63).
+    Zero amounts count toward neither credits nor debits."""
+    size = len(names)
+    credit = cents > 0
+    balance = np.zeros(size, dtype=np.int64)
+    credit_total = np.zeros(size, dtype=np.int64)
+    np.add.at(balance, keys, cents)
+    np.add.at(credit_total, keys[credit], cents[credit])
+    transactions = np.bincount(keys, minlength=size)
+    credits = np.bincount(keys[credit], minlength=size)
+    debits = np.bincount(keys[cents < 0], minlength=size)
+    partial = Partial()
+    for code, key in enumerate(names):
+        partial.add(
+            key,
+            Totals(
+                transactions=int(transactions[code]),
+                balance=int(balance[code]),
+                credits=int(credits[code]),
+                credit_total=int(credit_total[code]),
+                debits=int(debits[code]),
+                debit_total=int(balance[code] - credit_total[code]),
+            ),
+        )
+    return partial
