@@ -9,7 +9,6 @@ import pulumi_aws as aws
 import tx_policies
 from tx_config import StackSettings
 
-HANDLER_ENV = ("LOG_LEVEL", "MAX_OBJECT_BYTES", "METRICS_NAMESPACE")
 UPLOAD_SUFFIXES = (".csv", ".csv.gz")  # S3 filters are case-sensitive; one rule per suffix.
 ASYNC_RETRIES = 2
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
