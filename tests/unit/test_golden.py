@@ -1,0 +1,43 @@
+"""The challenge example, end to end through both renderings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from txsummary.render import render_json, render_text
+from txsummary.summarize import summarize_stream
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALLENGE_LINES = [
+    "Total balance is 39.74",
+    "Number of transactions in July: 2",
+    "Number of transactions in August: 2",
+    "Average debit amount: -15.38",
+    "Average credit amount: 35.25",
+]
+
+
+def test_challenge_text_starts_with_exactly_the_challenge_lines() -> None:
+    with (ROOT / "transactions.csv").open("rb") as stream:
+        summary = summarize_stream(stream, "transactions.csv")
+    assert render_text(summary).splitlines()[:5] == CHALLENGE_LINES
+
+
+def test_challenge_json() -> None:
+    with (ROOT / "transactions.csv").open("rb") as stream:
+        document = json.loads(render_json(summarize_stream(stream, "transactions.csv")))
+    assert document == {
+        "transactions": 4,
+        "credits": 2,
+        "debits": 2,
+        "total_balance": 39.74,
+        "average_credit": 35.25,
+        "average_debit": -15.38,
+        "months": [
+            {"year": None, "month": 7, "name": "July", "transactions": 2, "credits": 1,
+             "debits": 1, "balance": 50.2, "average_credit": 60.5, "average_debit": -10.3},
+            {"year": None, "month": 8, "name": "August", "transactions": 2, "credits": 1,
+             "debits": 1, "balance": -10.46, "average_credit": 10.0, "average_debit": -20.46},
+        ],
+    }  # fmt: skip
