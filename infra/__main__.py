@@ -1,6 +1,7 @@
 """txsummary: upload a transactions CSV to S3, read its summary in CloudWatch Logs."""
 
 import pulumi
+
 from tx_alarms import alarms
 from tx_config import StackSettings
 from tx_function import summarizer_function

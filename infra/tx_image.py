@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
+
 import tx_policies
 from tx_config import StackSettings
 

@@ -4,10 +4,10 @@ and the stack's defaults are the handler's defaults."""
 from __future__ import annotations
 
 import pytest
-from tx_config import LAMBDA_LOG_LEVELS, StackSettings
-from txsummary import settings as handler_settings
 
 from tests.infra.pulumi_harness import Program
+from tx_config import LAMBDA_LOG_LEVELS, StackSettings
+from txsummary import settings as handler_settings
 
 FUNCTION = "aws:lambda/function:Function"
 

@@ -14,6 +14,7 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 from moto import mock_aws
+
 from txsummary import handler as lambda_handler
 from txsummary.logs import LOGGER_NAME, JsonFormatter
 

@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from txsummary.local import BUCKET, emulation, run_demo
 
 from tests.integration.conftest import CHALLENGE_CSV, CHALLENGE_LINES
+from txsummary.local import BUCKET, emulation, run_demo
 
 
 @pytest.fixture

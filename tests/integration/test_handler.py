@@ -12,9 +12,6 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import Stubber
-from txsummary import handler as lambda_handler
-from txsummary import metrics, s3io
-from txsummary.summarize import summarize_stream
 
 from tests.integration.conftest import (
     BUCKET,
@@ -24,6 +21,9 @@ from tests.integration.conftest import (
     emf_lines,
     load_event,
 )
+from txsummary import handler as lambda_handler
+from txsummary import metrics, s3io
+from txsummary.summarize import summarize_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -7,6 +7,7 @@ import logging
 import sys
 
 import pytest
+
 from txsummary.logs import JsonFormatter
 from txsummary.settings import Settings, SettingsError
 

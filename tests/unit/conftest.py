@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from txsummary.errors import InvalidFileError
 from txsummary.model import Summary
 from txsummary.summarize import summarize_stream

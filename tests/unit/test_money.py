@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from txsummary.money import average_cents, format_cents, json_money
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from txsummary.rules import RuleError, parse_amount, parse_date, resolve_header
 
 from tests.unit.conftest import rejection, summarize_bytes
+from txsummary.rules import RuleError, parse_amount, parse_date, resolve_header
 
 HEADER = b"Id,Date,Transaction\n"
 

@@ -1,0 +1,39 @@
+"""`txsummary summarize s3://...` reads through the same streaming S3 adapter as the Lambda."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import BUCKET, CHALLENGE_CSV
+from txsummary import cli
+
+
+def test_s3_object_is_summarized(
+    put: Callable[[str, bytes], dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    put("incoming/july.csv.gz", gzip.compress(CHALLENGE_CSV))
+    code = cli.main(["summarize", f"s3://{BUCKET}/incoming/july.csv.gz", "--format", "json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["total_balance"] == 39.74
+
+
+def test_invalid_s3_object_exits_1(
+    put: Callable[[str, bytes], dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    put("bad.csv", b"Id,Date,Transaction\n0,7/15,abc\n")
+    assert cli.main(["summarize", f"s3://{BUCKET}/bad.csv"]) == cli.EXIT_INVALID
+    err = capsys.readouterr().err
+    assert f"s3://{BUCKET}/bad.csv" in err
+    assert "line 2" in err
+
+
+def test_missing_s3_object_is_a_failure_not_a_data_error(
+    bucket: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["summarize", f"s3://{bucket}/missing.csv"]) == cli.EXIT_FAILURE
+    assert "NoSuchKey" in capsys.readouterr().err
