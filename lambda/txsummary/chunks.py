@@ -88,14 +88,7 @@ def record_chunks(blocks: Iterator[bytes], max_pending: int) -> Iterator[Chunk]:
     """
     pending = b""
     line = 1
-    first = True
-    for block in blocks:
-        if first:
-            first = False
-            for bom, name in _FOREIGN_BOMS.items():
-                if block.startswith(bom):
-                    raise StreamError(f"file is {name} encoded; it must be UTF-8")
-            block = block.removeprefix(UTF8_BOM)  # noqa: PLW2901 - the BOM is not data
+    for block in _without_bom(blocks):
         pending = pending + block if pending else block
         cut = _record_boundary(pending)
         if cut == 0 and len(pending) > max_pending:
@@ -106,6 +99,22 @@ def record_chunks(blocks: Iterator[bytes], max_pending: int) -> Iterator[Chunk]:
             pending = pending[cut:]
     if pending:
         yield Chunk(pending, line)
+
+
+def _without_bom(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Drop a UTF-8 byte order mark; refuse UTF-16 and UTF-32 ones. A block may be shorter
+    than a BOM (gzip output can be), so look at the first four bytes however they arrive."""
+    head = b""
+    for block in blocks:
+        head += block
+        if len(head) >= 4:
+            break
+    for bom, name in _FOREIGN_BOMS.items():
+        if head.startswith(bom):
+            raise StreamError(f"file is {name} encoded; it must be UTF-8")
+    if head := head.removeprefix(UTF8_BOM):
+        yield head
+    yield from blocks
 
 
 def _record_boundary(data: bytes) -> int:

@@ -311,3 +311,8 @@ def test_truncated_gzip_is_invalid() -> None:
 def test_resolve_header_reports_what_it_found() -> None:
     with pytest.raises(RuleError, match="found 'a', 'b'"):
         resolve_header(["a", "b"])
+
+
+def test_bom_split_across_tiny_blocks_is_still_removed() -> None:
+    data = b"\xef\xbb\xbf" + HEADER + b"0,7/15,+1\n"
+    assert summarize_bytes(data, chunk_size=1).totals.balance == 100
