@@ -2,7 +2,8 @@
 
 An EMF record is a JSON object written as one line to stdout; in Lambda, stdout goes to the
 function's log group, and CloudWatch extracts the metrics named under ``_aws``. Hand-rolled
-(about thirty lines) rather than aws-lambda-powertools' ``Metrics``: see docs/drafts/try-it.md.
+(about thirty lines) rather than aws-lambda-powertools' ``Metrics``, whose import adds
+about 14 ms to the cold start on top of boto3, and whose Logger writes another record shape.
 """
 
 from __future__ import annotations
