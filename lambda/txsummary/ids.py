@@ -44,7 +44,19 @@ class IdRegistry:
             ordered = np.sort(values)
             if bool(np.any(ordered[1:] == ordered[:-1])):
                 return False
-        self._grow(int(values.max()))
+        low, high = int(values.min()), int(values.max())
+        self._grow(high)
+        start = low & ~7
+        if high - start < 16 * values.size:
+            # Dense Ids (the usual 0, 1, 2, ...): pack the chunk's own bitmap and compare bytes.
+            local = np.zeros((high - start) // 8 * 8 + 8, dtype=bool)
+            local[values - start] = True
+            packed = np.packbits(local, bitorder="little")
+            window = self._bits[start >> 3 : (start >> 3) + packed.size]
+            if bool(np.any(window & packed)):
+                return False
+            window |= packed
+            return True
         byte = values >> 3
         mask = np.left_shift(1, values & 7).astype(np.uint8)
         if bool(np.any(self._bits[byte] & mask)):

@@ -1,0 +1,43 @@
+"""The seen-Id registry against a plain set of strings."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from txsummary.ids import BITMAP_LIMIT, IdRegistry
+
+_batch = st.one_of(
+    st.lists(st.integers(0, 300), max_size=40),  # dense: the packed path
+    st.lists(st.integers(0, BITMAP_LIMIT - 1), max_size=5),  # sparse: the scattered path
+    st.builds(lambda a, n: list(range(a, a + n)), st.integers(0, 5000), st.integers(0, 100)),
+)
+_text = st.one_of(st.integers(0, 400).map(str), st.sampled_from(["007", "tx-1", "", "1" * 30]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_batch, _text), max_size=30))
+def test_registry_matches_a_set(steps: list[list[int] | str]) -> None:
+    registry, seen = IdRegistry(), set[str]()
+    for step in steps:
+        if isinstance(step, str):
+            assert registry.add(step) == (step not in seen)
+            seen.add(step)
+            continue
+        texts = [str(v) for v in step]
+        fresh = len(set(texts)) == len(texts) and not seen.intersection(texts)
+        # All or nothing: a batch with any duplicate records none of its Ids.
+        assert registry.add_ints(np.array(step, dtype=np.int64)) == fresh
+        if fresh:
+            seen.update(texts)
+    for text in {*seen, "0", "5", "299", "tx-1"}:
+        assert registry._seen(text) == (text in seen)
+
+
+def test_ten_million_sequential_ids_fit_in_about_a_megabyte() -> None:
+    registry = IdRegistry()
+    for start in range(0, 10_000_000, 1_000_000):
+        assert registry.add_ints(np.arange(start, start + 1_000_000, dtype=np.int64))
+    assert registry._bits.nbytes <= 2 * 10_000_000 // 8
+    assert not registry.add_ints(np.array([9_999_999], dtype=np.int64))
