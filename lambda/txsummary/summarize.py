@@ -24,7 +24,7 @@ from txsummary.ids import IdRegistry
 from txsummary.model import Partial, Summary, totals_of
 from txsummary.rules import Layout, ParsedDate, RuleError, parse_amount, parse_date, resolve_header
 
-DEFAULT_CHUNK_SIZE = 8 << 20
+DEFAULT_CHUNK_SIZE = 4 << 20
 DEFAULT_WORKERS = 2
 
 _Pending = tuple[bytes, int, "Future[Prepared | None] | None"]
