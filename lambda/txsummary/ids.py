@@ -26,7 +26,12 @@ class IdRegistry:
         if is_canonical_int(text):
             value = int(text)
             if value < BITMAP_LIMIT:
-                return self.add_ints(np.array([value], dtype=np.int64))
+                self._grow(value)
+                byte, bit = value >> 3, 1 << (value & 7)
+                if self._bits[byte] & bit:
+                    return False
+                self._bits[byte] |= bit
+                return True
             key: str | int = value
         else:
             key = text

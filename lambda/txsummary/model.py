@@ -42,18 +42,6 @@ class Totals:
         return average_cents(self.debit_total, self.debits)
 
 
-def totals_of(cents: int) -> Totals:
-    """The totals of one transaction; zero counts toward neither credits nor debits."""
-    return Totals(
-        transactions=1,
-        balance=cents,
-        credits=int(cents > 0),
-        credit_total=max(cents, 0),
-        debits=int(cents < 0),
-        debit_total=min(cents, 0),
-    )
-
-
 @dataclass(slots=True)
 class Partial:
     """A partial summary of some rows: per-month totals that merge by addition."""

@@ -21,7 +21,7 @@ from txsummary.chunks import StreamError, raw_blocks, record_chunks
 from txsummary.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
 from txsummary.fastpath import DateCache, Prepared, prepare
 from txsummary.ids import IdRegistry
-from txsummary.model import Partial, Summary, totals_of
+from txsummary.model import MonthKey, Partial, Summary, Totals
 from txsummary.rules import Layout, ParsedDate, RuleError, parse_amount, parse_date, resolve_header
 
 DEFAULT_CHUNK_SIZE = 4 << 20
@@ -193,6 +193,8 @@ class _FileState:
         assert self.layout is not None
         layout = self.layout
         reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
+        # Per month: transactions, balance, credits, credit total, debits, debit total.
+        tallies: dict[MonthKey, list[int]] = {}
         consumed = 0  # physical lines the reader has consumed so far
         while True:
             line = first_line + consumed
@@ -210,21 +212,27 @@ class _FileState:
             if len(row) != layout.width:
                 self.errors.add(line, f"expected {layout.width} fields, found {len(row)}")
                 continue
-            self._careful_row(row, layout, line)
+            self._careful_row(row, layout, line, tallies)
+        for key, tally in tallies.items():
+            self.partial.add(key, Totals(*tally))
 
-    def _careful_row(self, row: list[str], layout: Layout, line: int) -> None:
+    def _careful_row(
+        self, row: list[str], layout: Layout, line: int, tallies: dict[MonthKey, list[int]]
+    ) -> None:
         reasons: list[str] = []
         row_id = row[layout.id].strip()
         if not row_id:
             reasons.append("Id is empty")
         elif not self.ids.add(row_id):
             reasons.append(f"duplicate Id {row_id!r}")
-        date: ParsedDate | None = None
-        try:
-            date = parse_date(row[layout.date].strip())
-        except RuleError as exc:
-            reasons.append(str(exc))
-        else:
+        date_text = row[layout.date].strip()
+        date = self.dates.get(date_text)
+        if date is None:
+            try:
+                date = self.dates[date_text] = parse_date(date_text)
+            except RuleError as exc:
+                reasons.append(str(exc))
+        if date is not None:
             if conflict := self._year_conflict(date):
                 reasons.append(conflict)
             elif self.has_year is None:
@@ -237,7 +245,15 @@ class _FileState:
         if reasons:
             self.errors.add(line, "; ".join(reasons))
         elif date is not None:
-            self.partial.add((date.year, date.month), totals_of(cents))
+            tally = tallies.setdefault((date.year, date.month), [0] * 6)
+            tally[0] += 1
+            tally[1] += cents
+            if cents > 0:
+                tally[2] += 1
+                tally[3] += cents
+            elif cents < 0:
+                tally[4] += 1
+                tally[5] += cents
 
 
 def _is_utf8(data: bytes) -> bool:
