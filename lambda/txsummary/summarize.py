@@ -11,6 +11,7 @@ path finds every offending line with its reason, so errors come from one impleme
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections import deque
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from txsummary.rules import Layout, ParsedDate, RuleError, parse_amount, parse_d
 DEFAULT_CHUNK_SIZE = 4 << 20
 DEFAULT_WORKERS = 2
 
-_Pending = tuple[bytes, int, "Future[Prepared | None] | None"]
+_Pending = tuple[bytes, int, "Future[Prepared | None]"]
 
 
 def summarize_stream(
@@ -50,13 +51,11 @@ def summarize_stream(
         try:
             blocks = raw_blocks(stream, chunk_size, progress)
             for chunk in record_chunks(blocks, max_pending=max(4 * chunk_size, 1 << 20)):
-                admitted = state.admit(chunk.data, chunk.first_line)
-                if admitted is None:
+                data, line = state.admit(chunk.data, chunk.first_line)
+                if not data:
                     continue
-                data, line, clean = admitted
                 assert state.layout is not None
-                future = pool.submit(prepare, data, state.layout, state.dates) if clean else None
-                window.append((data, line, future))
+                window.append((data, line, pool.submit(prepare, data, state.layout, state.dates)))
                 if len(window) > workers:
                     state.settle(*window.popleft())
             while window:
@@ -69,16 +68,22 @@ def summarize_stream(
 
 
 class _Errors:
-    """The first MAX_REPORTED_ERRORS errors, and how many there were in all."""
+    """How many errors there were, and the MAX_REPORTED_ERRORS with the lowest line numbers,
+    whatever order they were found in (encoding checks run before a chunk's row checks)."""
 
     def __init__(self) -> None:
-        self.first: list[LineError] = []
+        self._lowest: list[tuple[int, int, str]] = []  # a max-heap on (line, order found)
         self.count = 0
 
     def add(self, line: int, reason: str) -> None:
         self.count += 1
-        if len(self.first) < MAX_REPORTED_ERRORS:
-            self.first.append(LineError(line, reason))
+        heapq.heappush(self._lowest, (-line, -self.count, reason))
+        if len(self._lowest) > MAX_REPORTED_ERRORS:
+            heapq.heappop(self._lowest)
+
+    @property
+    def first(self) -> list[LineError]:
+        return [LineError(-line, reason) for line, _, reason in sorted(self._lowest, reverse=True)]
 
 
 class _FileState:
@@ -90,7 +95,7 @@ class _FileState:
         self.ids = IdRegistry()
         # Whether the file's dates carry a year, fixed by its first valid date.
         self.has_year: bool | None = None
-        # Date texts the fast path has parsed; a file has few distinct dates.
+        # Date texts parsed so far, by both paths; a file has few distinct dates.
         self.dates: DateCache = {}
 
     def finish(self) -> Summary:
@@ -100,20 +105,18 @@ class _FileState:
             raise InvalidFileError(self.source, tuple(self.errors.first), self.errors.count)
         return self.partial.summary()
 
-    def admit(self, data: bytes, line: int) -> tuple[bytes, int, bool] | None:
-        """Take the header if it is still to come, and check the encoding. Returns the rows'
-        data, their first line, and whether the fast path may try them (None: no rows)."""
+    def admit(self, data: bytes, line: int) -> tuple[bytes, int]:
+        """Take the header if it is still to come; returns the rows' data and first line."""
         if self.layout is None:
             data, line = self._take_header(data, line)
-        if not data:
-            return None
-        data, clean = self._check_encoding(data, line)
-        return data, line, clean
+        return data, line
 
-    def settle(self, data: bytes, line: int, future: Future[Prepared | None] | None) -> None:
-        """Commit a prepared chunk in file order, or judge it carefully."""
-        prepared = future.result() if future is not None else None
-        if prepared is None or not self._commit(prepared):
+    def settle(self, data: bytes, line: int, future: Future[Prepared | None]) -> None:
+        """In file order (so errors are listed in line order): check the encoding, then commit
+        the prepared chunk, or judge it carefully."""
+        prepared = future.result()
+        data, clean = self._check_encoding(data, line)
+        if not clean or prepared is None or not self._commit(prepared):
             self._careful(data, line)
 
     def _commit(self, prepared: Prepared) -> bool:

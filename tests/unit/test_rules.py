@@ -316,3 +316,14 @@ def test_resolve_header_reports_what_it_found() -> None:
 def test_bom_split_across_tiny_blocks_is_still_removed() -> None:
     data = b"\xef\xbb\xbf" + HEADER + b"0,7/15,+1\n"
     assert summarize_bytes(data, chunk_size=1).totals.balance == 100
+
+
+def test_errors_are_listed_in_line_order_across_chunks_and_kinds() -> None:
+    # Given a bad amount late in one chunk and a Latin-1 line early in the next ones
+    rows = [b"%d,7/15,+1\n" % i for i in range(40)]
+    rows[5] = b"5,7/15,1e3\n"
+    rows[9] = b"9,7/15,caf\xe9\n"
+    rows[30] = b"30,7/15,+1 caf\xe9\n"
+    error = rejection(HEADER + b"".join(rows), chunk_size=64)
+    # Then every error is listed, in the order of the file's lines
+    assert [e.line for e in error.errors] == [7, 11, 32]
