@@ -1,8 +1,9 @@
 """The fast path: one chunk of records through pyarrow's CSV reader and vectorized checks.
 
-:func:`prepare` is pure (no file state), so chunks can be prepared on worker threads; pyarrow
-and numpy release the GIL. It returns None whenever anything needs a closer look, and the
-careful path then judges the chunk row by row. It never reports errors itself.
+:func:`prepare` holds no file state (only a shared cache of parsed dates), so chunks can be
+prepared on worker threads; pyarrow and numpy release the GIL. It returns None whenever
+anything needs a closer look, and the careful path then judges the chunk row by row. It never
+reports errors itself.
 """
 
 from __future__ import annotations
