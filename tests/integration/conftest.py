@@ -25,14 +25,6 @@ EVENTS = Path(__file__).resolve().parents[1] / "events"
 BUCKET = "txsummary-uploads-test"
 REGION = "us-east-1"
 
-CHALLENGE_CSV = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
-CHALLENGE_LINES = [
-    "Total balance is 39.74",
-    "Number of transactions in July: 2",
-    "Number of transactions in August: 2",
-    "Average debit amount: -15.38",
-    "Average credit amount: 35.25",
-]
 
 Event = dict[str, Any]
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import BUCKET, CHALLENGE_CSV
+from tests.challenge import CHALLENGE_CSV
+from tests.integration.conftest import BUCKET
 from txsummary import cli
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import CHALLENGE_CSV, CHALLENGE_LINES
+from tests.challenge import CHALLENGE_CSV, CHALLENGE_LINES
 from txsummary.local import BUCKET, emulation, run_demo
 
 

@@ -13,10 +13,9 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import Stubber
 
+from tests.challenge import CHALLENGE_CSV, CHALLENGE_LINES
 from tests.integration.conftest import (
     BUCKET,
-    CHALLENGE_CSV,
-    CHALLENGE_LINES,
     REGION,
     emf_lines,
     load_event,

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.challenge import CHALLENGE_CSV as CHALLENGE
 from txsummary import cli
-
-CHALLENGE = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
 
 
 @pytest.fixture

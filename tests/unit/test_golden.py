@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.challenge import CHALLENGE_LINES
 from txsummary.render import render_json, render_text
 from txsummary.summarize import summarize_stream
 
 ROOT = Path(__file__).resolve().parents[2]
-CHALLENGE_LINES = [
-    "Total balance is 39.74",
-    "Number of transactions in July: 2",
-    "Number of transactions in August: 2",
-    "Average debit amount: -15.38",
-    "Average credit amount: 35.25",
-]
 
 
 def test_challenge_text_starts_with_exactly_the_challenge_lines() -> None:

@@ -1,4 +1,4 @@
-"""Settings validation and the local JSON log shape (pure; kept beside the handler's tests)."""
+"""Settings validation and the local JSON log shape: pure, no AWS."""
 
 from __future__ import annotations
 
