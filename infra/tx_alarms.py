@@ -40,27 +40,45 @@ def alarms(
         actions = [topic.arn]
 
     # Invalid files are reported in the log and do not count as errors; these are real failures.
-    function_errors = aws.cloudwatch.MetricAlarm(
+    function_errors = _any_above_zero(
         f"{name}-function-errors",
-        alarm_description="The summarizer raised: the event is retried, then parked in the queue.",
+        "The summarizer raised: the event is retried, then parked in the queue.",
         namespace="AWS/Lambda",
         metric_name="Errors",
         dimensions={"FunctionName": function.name},
         statistic="Sum",
-        period=PERIOD_SECONDS,
-        evaluation_periods=1,
-        threshold=0,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=actions,
+        actions=actions,
     )
-    failed_events = aws.cloudwatch.MetricAlarm(
+    failed_events = _any_above_zero(
         f"{name}-failed-events",
-        alarm_description="Uploads whose processing failed after all retries wait in the queue.",
+        "Uploads whose processing failed after all retries wait in the queue.",
         namespace="AWS/SQS",
         metric_name="ApproximateNumberOfMessagesVisible",
         dimensions={"QueueName": failure_queue.name},
         statistic="Maximum",
+        actions=actions,
+    )
+    return Alarms(function_errors=function_errors, failed_events=failed_events, topic=topic)
+
+
+def _any_above_zero(
+    name: str,
+    description: str,
+    *,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, pulumi.Input[str]],
+    statistic: str,
+    actions: list[pulumi.Input[str]],
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm that fires when the metric is above zero in any one period."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=statistic,
         period=PERIOD_SECONDS,
         evaluation_periods=1,
         threshold=0,
@@ -68,4 +86,3 @@ def alarms(
         treat_missing_data="notBreaching",
         alarm_actions=actions,
     )
-    return Alarms(function_errors=function_errors, failed_events=failed_events, topic=topic)
