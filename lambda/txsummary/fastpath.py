@@ -23,7 +23,6 @@ from txsummary.model import MonthKey, Partial, Totals
 from txsummary.rules import AMOUNT_PATTERN, Layout, ParsedDate, RuleError, parse_date
 
 _T = TypeVar("_T", bound=np.generic)
-_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
 
 # Parsed date texts shared by all chunks of a file (None: the text is not a valid date).
 DateCache = dict[str, ParsedDate | None]
@@ -72,7 +71,10 @@ def prepare(data: bytes, layout: Layout, dates: DateCache) -> Prepared | None:
     int_ids = _canonical_int_ids(ids)
     text_ids = None
     if int_ids is None:
-        text_ids = ids.to_pylist()
+        try:
+            text_ids = [raw.decode("utf-8") for raw in ids.to_pylist()]
+        except UnicodeDecodeError:
+            return None
         if any(t != t.strip() for t in text_ids):
             return None
     return Prepared(_aggregate(row_keys, cents, keys), has_year, int_ids, text_ids)
@@ -91,7 +93,8 @@ def _read(data: bytes, layout: Layout) -> pa.Table | None:
             parse_options=pacsv.ParseOptions(newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(
                 include_columns=wanted,
-                column_types=dict.fromkeys(wanted, pa.string()),
+                # Bytes: the chunk's UTF-8 is checked once, by the caller, not per column.
+                column_types=dict.fromkeys(wanted, pa.binary()),
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -101,7 +104,7 @@ def _read(data: bytes, layout: Layout) -> pa.Table | None:
 
 
 def _month_codes(
-    column: pa.StringArray, dates: DateCache
+    column: pa.BinaryArray, dates: DateCache
 ) -> tuple[npt.NDArray[np.int64], list[MonthKey], bool] | None:
     """Per-row month codes. A chunk has few distinct dates, so each is parsed once (and cached
     across chunks); dictionary-encoding afterwards is cheaper than in the CSV reader."""
@@ -110,7 +113,11 @@ def _month_codes(
     key_index: dict[MonthKey, int] = {}
     has_year: bool | None = None
     codes = np.empty(len(encoded.dictionary), dtype=np.int64)
-    for i, text in enumerate(encoded.dictionary.to_pylist()):
+    for i, raw in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
         if text in dates:
             date = dates[text]
         else:
@@ -133,7 +140,7 @@ def _month_codes(
     return codes[_numbers(encoded.indices, np.int32)], keys, has_year
 
 
-def _cents(amounts: pa.StringArray) -> npt.NDArray[np.int64] | None:
+def _cents(amounts: pa.BinaryArray) -> npt.NDArray[np.int64] | None:
     """Integer cents of every amount, or None if any breaks the rule or is too large.
 
     Exact: after the rule's regex, Arrow parses each text as a decimal64 with scale 2, whose
@@ -151,22 +158,22 @@ def _cents(amounts: pa.StringArray) -> npt.NDArray[np.int64] | None:
     return cents
 
 
-def _canonical_int_ids(ids: pa.StringArray) -> npt.NDArray[np.int64] | None:
-    """The Ids as integers if all are canonical ('0', '17'; not '007', '+1', ' 1') and small."""
-    if not pc.all(pc.ascii_is_decimal(ids)).as_py():
+def _canonical_int_ids(ids: pa.BinaryArray) -> npt.NDArray[np.int64] | None:
+    """The Ids as integers if all are canonical ('0', '17'; not '007', '+1', ' 1', '0x1F') and
+    below BITMAP_LIMIT. Ids are not empty here."""
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[
+        ids.offset : ids.offset + len(ids) + 1
+    ]
+    text = np.frombuffer(ids.buffers()[2], dtype=np.uint8)
+    if not bool(np.all(text[offsets[0] : offsets[-1]] - ord("0") < 10)):  # uint8 wraps around
+        return None
+    if bool(np.any((text[offsets[:-1]] == ord("0")) & (np.diff(offsets) > 1))):
         return None
     try:
         values = _numbers(pc.cast(ids, pa.int64()), np.int64)
     except pa.ArrowInvalid:  # too many digits for int64
         return None
-    if values.max() >= BITMAP_LIMIT:
-        return None
-    # Canonical exactly when the text has as many characters as the number has digits.
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[
-        ids.offset : ids.offset + len(ids) + 1
-    ]
-    digits = np.searchsorted(_POWERS_OF_TEN, values, side="right") + 1
-    return values if bool(np.array_equal(np.diff(offsets), digits)) else None
+    return values if values.max() < BITMAP_LIMIT else None
 
 
 def _numbers(array: pa.Array, dtype: type[_T]) -> npt.NDArray[_T]:

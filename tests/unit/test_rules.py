@@ -327,3 +327,9 @@ def test_errors_are_listed_in_line_order_across_chunks_and_kinds() -> None:
     error = rejection(HEADER + b"".join(rows), chunk_size=64)
     # Then every error is listed, in the order of the file's lines
     assert [e.line for e in error.errors] == [7, 11, 32]
+
+
+def test_ids_that_a_number_parser_would_equate_stay_distinct() -> None:
+    # Arrow's integer parser reads 0x5F5E100 as 100000000; as Ids they are different texts.
+    data = HEADER + b"100000000,7/15,+1\n0x5F5E100,7/15,+1\n-0,7/15,+1\n0,7/15,+1\n"
+    assert summarize_bytes(data).totals.transactions == 4
