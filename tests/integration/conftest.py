@@ -16,6 +16,7 @@ import pytest
 from moto import mock_aws
 
 from txsummary import handler as lambda_handler
+from txsummary import s3io
 from txsummary.logs import LOGGER_NAME, JsonFormatter
 
 if TYPE_CHECKING:
@@ -138,3 +139,26 @@ def emf_lines(stdout: str) -> list[dict[str, Any]]:
         if line.startswith("{") and '"_aws"' in line:
             found.append(json.loads(line))
     return found
+
+
+@pytest.fixture
+def body_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes the handler asks of every S3 body it opens; each read must return at most that."""
+    reads: list[int] = []
+    real_open = s3io.open_object
+
+    def spy_open(*args: Any, **kwargs: Any) -> s3io.S3Object:
+        obj = real_open(*args, **kwargs)
+        real_read = obj.body.read
+
+        def read(n: int = -1) -> bytes:
+            data = real_read(n)
+            reads.append(n)
+            assert len(data) <= max(n, 0)
+            return data
+
+        monkeypatch.setattr(obj.body, "read", read)
+        return obj
+
+    monkeypatch.setattr(s3io, "open_object", spy_open)
+    return reads

@@ -230,27 +230,13 @@ def test_gzipped_csv_is_summarized(put: Put, make_event: MakeEvent, records: Rec
 
 
 def test_too_large_object_is_rejected_without_being_read(
-    put: Put, make_event: MakeEvent, records: Records, monkeypatch: pytest.MonkeyPatch
+    put: Put, make_event: MakeEvent, records: Records, body_reads: list[int]
 ) -> None:
     # Given a 77-byte object, a 50-byte limit, and an event that does not state the size
     info = put("big.csv", CHALLENGE_CSV)
     deps = lambda_handler._deps()
     deps = replace(deps, settings=replace(deps.settings, max_object_bytes=50))
-    reads: list[int] = []
-    real_open = s3io.open_object
-
-    def spy_open(*args: Any, **kwargs: Any) -> s3io.S3Object:
-        obj = real_open(*args, **kwargs)
-        real_read = obj.body.read
-
-        def read(n: int = -1) -> bytes:
-            reads.append(n)
-            return real_read(n)
-
-        monkeypatch.setattr(obj.body, "read", read)
-        return obj
-
-    monkeypatch.setattr(s3io, "open_object", spy_open)
+    reads = body_reads
     event = make_event(("big.csv", {**info, "size": None}))
     del event["Records"][0]["s3"]["object"]["size"]
 
@@ -353,7 +339,7 @@ def test_million_row_object_is_streamed_in_bounded_reads(
     bucket: str,
     make_event: MakeEvent,
     records: Records,
-    monkeypatch: pytest.MonkeyPatch,
+    body_reads: list[int],
 ) -> None:
     # Given a 1e6-row object, larger than the summarizer's chunk size
     rows = 1_000_000
@@ -366,23 +352,7 @@ def test_million_row_object_is_streamed_in_bounded_reads(
     info = s3.put_object(Bucket=bucket, Key="million.csv", Body=body)
     size = len(body)
     del body
-    reads: list[int] = []
-    real_open = s3io.open_object
-
-    def spy_open(*args: Any, **kwargs: Any) -> s3io.S3Object:
-        obj = real_open(*args, **kwargs)
-        real_read = obj.body.read
-
-        def read(n: int = -1) -> bytes:
-            data = real_read(n)
-            reads.append(n)
-            assert len(data) <= max(n, 0)
-            return data
-
-        monkeypatch.setattr(obj.body, "read", read)
-        return obj
-
-    monkeypatch.setattr(s3io, "open_object", spy_open)
+    reads = body_reads
 
     # When its event is handled
     event = make_event(("million.csv", {"versionId": info["VersionId"], "size": size}))
