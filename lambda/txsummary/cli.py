@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from txsummary.errors import InvalidFileError
+from txsummary.core.errors import InvalidFileError
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -41,15 +41,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from txsummary.local import run_demo  # noqa: PLC0415 - pulls in moto only for the demo
+        from txsummary_local.demo import run_demo  # noqa: PLC0415 - pulls in moto only for the demo
 
         return run_demo(list(args.files), sys.stdout)
     return _summarize(args.path, args.format)
 
 
 def _summarize(path: str, fmt: str) -> int:
-    from txsummary.render import render_json, render_text  # noqa: PLC0415 - fast --help
-    from txsummary.summarize import summarize_stream  # noqa: PLC0415
+    from txsummary.core.render import render_json, render_text  # noqa: PLC0415 - fast --help
+    from txsummary.core.summarize import summarize_stream  # noqa: PLC0415
 
     try:
         with _open(path) as (stream, progress):
@@ -77,7 +77,7 @@ Progress = Callable[[int], None] | None
 @contextmanager
 def _open(path: str) -> Iterator[tuple[BinaryIO, Progress]]:
     if path.startswith("s3://"):
-        from txsummary.s3io import open_object, parse_s3_url, s3_client  # noqa: PLC0415
+        from txsummary.aws.s3 import open_object, parse_s3_url, s3_client  # noqa: PLC0415
 
         try:
             bucket, key = parse_s3_url(path)

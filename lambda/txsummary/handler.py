@@ -15,11 +15,12 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from txsummary import logs, metrics, s3io
-from txsummary.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
-from txsummary.render import render_text
-from txsummary.settings import Settings
-from txsummary.summarize import summarize_stream
+from txsummary.aws import logs, metrics
+from txsummary.aws import s3 as s3io
+from txsummary.aws.settings import Settings
+from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
+from txsummary.core.render import render_text
+from txsummary.core.summarize import summarize_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -7,7 +7,7 @@ import pytest
 
 from tests.infra.pulumi_harness import Program
 from tx_config import LAMBDA_LOG_LEVELS, StackSettings
-from txsummary import settings as handler_settings
+from txsummary.aws import settings as handler_settings
 
 FUNCTION = "aws:lambda/function:Function"
 

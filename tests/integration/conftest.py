@@ -16,8 +16,8 @@ import pytest
 from moto import mock_aws
 
 from txsummary import handler as lambda_handler
-from txsummary import s3io
-from txsummary.logs import LOGGER_NAME, JsonFormatter
+from txsummary.aws import s3 as s3io
+from txsummary.aws.logs import LOGGER_NAME, JsonFormatter
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

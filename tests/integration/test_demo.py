@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.challenge import CHALLENGE_CSV, CHALLENGE_LINES
-from txsummary.local import BUCKET, emulation, run_demo
+from txsummary_local.demo import BUCKET, emulation, run_demo
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from tests.integration.conftest import (
     load_event,
 )
 from txsummary import handler as lambda_handler
-from txsummary import metrics, s3io
-from txsummary.summarize import summarize_stream
+from txsummary.aws import metrics
+from txsummary.aws import s3 as s3io
+from txsummary.core.summarize import summarize_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -359,7 +360,7 @@ def test_million_row_object_is_streamed_in_bounded_reads(
     assert invoke(event) == {"million.csv": "summarized"}
 
     # Then the body was only ever read in bounded chunks, never whole, across several reads
-    from txsummary.summarize import DEFAULT_CHUNK_SIZE
+    from txsummary.core.summarize import DEFAULT_CHUNK_SIZE
 
     assert size > DEFAULT_CHUNK_SIZE
     assert len(reads) >= 2

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from txsummary.errors import InvalidFileError
-from txsummary.model import Summary
-from txsummary.summarize import summarize_stream
+from txsummary.core.errors import InvalidFileError
+from txsummary.core.model import Summary
+from txsummary.core.summarize import summarize_stream
 
 
 def summarize_bytes(data: bytes, *, chunk_size: int = 1 << 20, workers: int = 2) -> Summary:

@@ -13,8 +13,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from txsummary.fastpath import MAX_CENTS, _cents
-from txsummary.rules import AMOUNT_PATTERN, parse_amount
+from txsummary.core.fastpath import MAX_CENTS, _cents
+from txsummary.core.rules import AMOUNT_PATTERN, parse_amount
 
 RULE = re.compile(AMOUNT_PATTERN)
 

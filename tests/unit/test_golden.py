@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from tests.challenge import CHALLENGE_LINES
-from txsummary.render import render_json, render_text
-from txsummary.summarize import summarize_stream
+from txsummary.core.render import render_json, render_text
+from txsummary.core.summarize import summarize_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from txsummary.ids import BITMAP_LIMIT, IdRegistry
+from txsummary.core.ids import BITMAP_LIMIT, IdRegistry
 
 _batch = st.one_of(
     st.lists(st.integers(0, 300), max_size=40),  # dense: the packed path

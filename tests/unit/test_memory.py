@@ -15,7 +15,7 @@ import pytest
 PROBE = """
 import io, json, sys, tracemalloc
 import pyarrow as pa
-from txsummary.summarize import summarize_stream
+from txsummary.core.summarize import summarize_stream
 
 class Rows(io.RawIOBase):
     def __init__(self, count):
@@ -69,7 +69,7 @@ def test_summarizing_never_imports_pandas() -> None:
     # second to every cold start, so the runtime path must avoid them.
     probe = (
         "import io, sys\n"
-        "from txsummary.summarize import summarize_stream\n"
+        "from txsummary.core.summarize import summarize_stream\n"
         "rows = b''.join(b'%d,7/%d,+1.5\\n' % (i, i % 28 + 1) for i in range(5000))\n"
         "summarize_stream(io.BytesIO(b'Id,Date,Transaction\\n' + rows), 'x.csv')\n"
         "summarize_stream(io.BytesIO(b'Id,Date,Transaction\\ntx-1,7/15,2\\n'), 'y.csv')\n"

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from txsummary.money import average_cents, format_cents, json_money
+from txsummary.core.money import average_cents, format_cents, json_money
 
 
 @given(st.integers(-(10**20), 10**20), st.integers(1, 10**6))

@@ -7,7 +7,7 @@ import gzip
 import pytest
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.rules import RuleError, parse_amount, parse_date, resolve_header
+from txsummary.core.rules import RuleError, parse_amount, parse_date, resolve_header
 
 HEADER = b"Id,Date,Transaction\n"
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from txsummary.logs import JsonFormatter
-from txsummary.settings import Settings, SettingsError
+from txsummary.aws.logs import JsonFormatter
+from txsummary.aws.settings import Settings, SettingsError
 
 
 def test_defaults_when_unset() -> None:

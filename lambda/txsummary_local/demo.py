@@ -31,7 +31,7 @@ import watchtower
 from moto.server import ThreadedMotoServer
 
 from txsummary import handler as lambda_handler
-from txsummary.logs import LOGGER_NAME, JsonFormatter
+from txsummary.aws.logs import LOGGER_NAME, JsonFormatter
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from txsummary.rules import is_canonical_int
+from txsummary.core.rules import is_canonical_int
 
 # Integer Ids below this go in the bitmap (at most 16 MiB of bits); larger ones in the set.
 BITMAP_LIMIT = 1 << 27

@@ -6,7 +6,7 @@ import calendar
 from dataclasses import dataclass, field
 from typing import Any
 
-from txsummary.money import average_cents, json_money
+from txsummary.core.money import average_cents, json_money
 
 # (year, month); year is None when the file's dates carry no year.
 MonthKey = tuple[int | None, int]

@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from txsummary.ids import BITMAP_LIMIT
-from txsummary.model import MonthKey, Partial, Totals
-from txsummary.rules import Layout, ParsedDate, RuleError, parse_date
+from txsummary.core.ids import BITMAP_LIMIT
+from txsummary.core.model import MonthKey, Partial, Totals
+from txsummary.core.rules import Layout, ParsedDate, RuleError, parse_date
 
 _T = TypeVar("_T", bound=np.generic)
 

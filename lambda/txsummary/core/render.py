@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from txsummary.model import Summary
-from txsummary.money import format_cents
+from txsummary.core.model import Summary
+from txsummary.core.money import format_cents
 
 _NONE = "n/a"
 

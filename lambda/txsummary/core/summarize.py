@@ -1,7 +1,7 @@
 """The streaming summarizer: a binary stream in, a :class:`Summary` or an InvalidFileError out.
 
 Each chunk of whole records takes one of two paths, and both give the same Partial:
-- the fast path (:mod:`txsummary.fastpath`): pyarrow's CSV reader and vectorized checks, for
+- the fast path (:mod:`txsummary.core.fastpath`): pyarrow's CSV reader and vectorized checks, for
   clean chunks, prepared on worker threads while the next chunk is read;
 - the careful path: Python's csv module, row by row, when the fast path declines.
 The fast path never reports errors. When anything looks off it declines, and the careful
@@ -18,12 +18,19 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-from txsummary.chunks import StreamError, raw_blocks, record_chunks
-from txsummary.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
-from txsummary.fastpath import DateCache, Prepared, prepare
-from txsummary.ids import IdRegistry
-from txsummary.model import MonthKey, Partial, Summary, Totals
-from txsummary.rules import Layout, ParsedDate, RuleError, parse_amount, parse_date, resolve_header
+from txsummary.core.chunks import StreamError, raw_blocks, record_chunks
+from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
+from txsummary.core.fastpath import DateCache, Prepared, prepare
+from txsummary.core.ids import IdRegistry
+from txsummary.core.model import MonthKey, Partial, Summary, Totals
+from txsummary.core.rules import (
+    Layout,
+    ParsedDate,
+    RuleError,
+    parse_amount,
+    parse_date,
+    resolve_header,
+)
 
 DEFAULT_CHUNK_SIZE = 4 << 20
 DEFAULT_WORKERS = 2

@@ -1,0 +1,1 @@
+"""Adapters at the edge: S3 reading, settings, observability."""

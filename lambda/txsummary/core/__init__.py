@@ -1,0 +1,1 @@
+"""The pure core: parsing, validation, aggregation and rendering. No boto3, no environment."""
