@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from txsummary.core.jsonout import dumps
 from txsummary.core.money import average_cents, format_cents, json_money
 
 
@@ -24,6 +25,9 @@ def test_average_of_nothing_is_none() -> None:
 def test_format_and_json_are_exact(cents: int) -> None:
     exact = Decimal(cents) / 100
     assert Decimal(format_cents(cents)) == exact
-    # Parsed back as text, the JSON value is the exact decimal (a number, or a string if huge).
-    value = json.loads(json.dumps(json_money(cents)), parse_float=Decimal)
-    assert Decimal(value) == exact
+    # The JSON text is a number literal at any size, read back exactly by a decimal reader.
+    text = dumps({"v": json_money(cents)})
+    value = json.loads(text, parse_float=Decimal, parse_int=Decimal)["v"]
+    assert isinstance(value, Decimal)
+    assert value == exact
+    assert '"' not in text.removeprefix('{"v"')

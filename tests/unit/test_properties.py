@@ -90,7 +90,7 @@ def valid_files(draw: st.DrawFn) -> tuple[bytes, list[Row]]:
 def oracle(body: list[Row]) -> dict[str, object]:
     """The expected JSON summary, computed with Decimal from the generated rows."""
 
-    def average(values: list[Decimal]) -> float | str | None:
+    def average(values: list[Decimal]) -> Decimal | None:
         if not values:
             return None
         mean = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -113,8 +113,8 @@ def oracle(body: list[Row]) -> dict[str, object]:
     return {**overall, "months": months}
 
 
-def _json(value: Decimal) -> float | str:
-    return float(value) if abs(value) < Decimal(10**13) else f"{value:.2f}"
+def _json(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
 
 
 def _comparable(summary: dict[str, object]) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from decimal import Decimal
 
 import pytest
 
@@ -257,7 +258,7 @@ def test_huge_amounts_are_exact() -> None:
     data = HEADER + b"0,7/15,+99999999999999999999.99\n1,7/15,+0.01\n"
     summary = summarize_bytes(data)
     assert summary.totals.balance == 10**22
-    assert summary.to_dict()["total_balance"] == "100000000000000000000.00"
+    assert summary.to_dict()["total_balance"] == Decimal("100000000000000000000.00")
 
 
 # Counting -------------------------------------------------------------------------------

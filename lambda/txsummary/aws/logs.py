@@ -8,12 +8,13 @@ runs and tests, so a record reads the same in CloudWatch, in the demo and in ass
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any, TextIO
+
+from txsummary.core.jsonout import dumps
 
 LOGGER_NAME = "txsummary"
 
@@ -72,9 +73,7 @@ class JsonFormatter(logging.Formatter):
             for key, value in record.__dict__.items()
             if key not in _RESERVED and key not in result
         )
-        return json.dumps(
-            {k: v for k, v in result.items() if v is not None}, ensure_ascii=False, default=str
-        )
+        return dumps({k: v for k, v in result.items() if v is not None})
 
 
 def configure(level: str, stream: TextIO | None = None) -> logging.Logger:

@@ -21,7 +21,12 @@ _FOREIGN_BOMS = {
 
 
 class StreamError(ValueError):
-    """The bytes cannot be read as a UTF-8 CSV at all (bad gzip, UTF-16). The reason is shown."""
+    """The bytes cannot be read on as a UTF-8 CSV (bad gzip, UTF-16, an over-long record).
+    The reason is shown; ``line`` is the physical line it concerns (0: the file as a whole)."""
+
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(reason)
+        self.line = line
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_REPORTED_ERRORS = 20
+# A value quoted in a reason is cut to this many characters, so a rejection stays readable and a
+# log record stays far below CloudWatch's 256 KB event limit however long the offending field.
+MAX_SHOWN_CHARS = 40
+
+
+def shown(text: str, empty: str = "empty") -> str:
+    """How a reason quotes an offending value: repr'd, cut to MAX_SHOWN_CHARS with an ellipsis."""
+    if not text:
+        return empty
+    if len(text) <= MAX_SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:MAX_SHOWN_CHARS]!r}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-# Below this magnitude a float's shortest repr is exactly the cent value's decimal text.
-_EXACT_FLOAT_LIMIT = 10**15
+from decimal import Decimal
 
 
 def average_cents(total: int, count: int) -> int | None:
@@ -22,15 +21,11 @@ def format_cents(cents: int) -> str:
     return f"{'-' if cents < 0 else ''}{whole}.{frac:02d}"
 
 
-def json_money(cents: int | None) -> float | str | None:
-    """A JSON-ready money value whose text is exact to the cent.
+def json_money(cents: int | None) -> Decimal | None:
+    """The money value as an exact Decimal (``cents`` scaled by 100), for JSON and DynamoDB.
 
-    ``cents / 100`` is the correctly rounded double of the decimal value, and for fewer than
-    16 significant digits its shortest repr (what json writes) is that decimal. Larger values
-    cannot be exact as a JSON float, so they are written as a decimal string instead.
+    :func:`txsummary.core.jsonout.dumps` writes it as a number literal with every cent.
     """
     if cents is None:
         return None
-    if abs(cents) < _EXACT_FLOAT_LIMIT:
-        return cents / 100
-    return format_cents(cents)
+    return Decimal(format_cents(cents))  # from text: exact at any size, whatever the context

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from txsummary.core.jsonout import dumps
 from txsummary.core.model import Summary
 from txsummary.core.money import format_cents
 
@@ -29,7 +28,7 @@ def render_text(summary: Summary) -> str:
 
 
 def render_json(summary: Summary) -> str:
-    return json.dumps(summary.to_dict()) + "\n"
+    return dumps(summary.to_dict()) + "\n"
 
 
 def _table(summary: Summary) -> list[str]:

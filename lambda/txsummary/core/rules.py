@@ -6,6 +6,8 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from txsummary.core.errors import shown
+
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
 
 # ASCII digits only: Python's \d would also accept other scripts' digits.
@@ -53,9 +55,10 @@ def resolve_header(fields: list[str]) -> Layout:
             positions[column] = found[0]
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
+        seen = ", ".join(shown(f, "<empty>") for f in fields[:10])
         raise RuleError(
             f"header is missing column(s) {', '.join(missing)} "
-            f"(need {', '.join(REQUIRED_COLUMNS)}; found {', '.join(repr(f) for f in fields)})"
+            f"(need {', '.join(REQUIRED_COLUMNS)}; found {seen})"
         )
     return Layout(len(fields), positions["Id"], positions["Date"], positions["Transaction"])
 
@@ -63,9 +66,8 @@ def resolve_header(fields: list[str]) -> Layout:
 def parse_amount(text: str) -> int:
     """'+60.5' -> 6050 cents. Exact: integer arithmetic on the digits, never a float."""
     if not _AMOUNT.fullmatch(text):
-        shown = repr(text) if text else "empty"
         raise RuleError(
-            f"Transaction {shown} is not an amount like 10, -10.3 or +60.25 "
+            f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
             "(digits with an optional sign and at most two decimals)"
         )
     sign = -1 if text.startswith("-") else 1
@@ -83,13 +85,12 @@ def parse_date(text: str) -> ParsedDate:
     elif m := _ISO.fullmatch(text):
         year, month, day = int(m[1]), int(m[2]), int(m[3])
     else:
-        shown = repr(text) if text else "empty"
-        raise RuleError(f"Date {shown} is not M/D, M/D/YYYY or YYYY-MM-DD")
+        raise RuleError(f"Date {shown(text)} is not M/D, M/D/YYYY or YYYY-MM-DD")
     check_year = _LEAP_YEAR if year is None else year
     if not (1 <= month <= 12 and check_year >= 1 and day >= 1):
-        raise RuleError(f"Date {text!r} is not a real calendar date")
+        raise RuleError(f"Date {shown(text)} is not a real calendar date")
     if day > calendar.monthrange(check_year, month)[1]:
-        raise RuleError(f"Date {text!r} is not a real calendar date")
+        raise RuleError(f"Date {shown(text)} is not a real calendar date")
     return ParsedDate(year, month)
 
 

@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 from txsummary.core.chunks import StreamError, raw_blocks, record_chunks
-from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
+from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError, shown
 from txsummary.core.fastpath import DateCache, Prepared, prepare
 from txsummary.core.ids import IdRegistry
 from txsummary.core.model import MonthKey, Partial, Summary, Totals
@@ -70,7 +70,7 @@ def summarize_stream(
         except StreamError as exc:
             while window:
                 state.settle(*window.popleft())
-            state.errors.add(0, str(exc))
+            state.errors.add(exc.line, str(exc))
     return state.finish()
 
 
@@ -234,7 +234,7 @@ class _FileState:
         if not row_id:
             reasons.append("Id is empty")
         elif not self.ids.add(row_id):
-            reasons.append(f"duplicate Id {row_id!r}")
+            reasons.append(f"duplicate Id {shown(row_id)}")
         date_text = row[layout.date].strip()
         date = self.dates.get(date_text)
         if date is None:

@@ -1,0 +1,63 @@
+"""JSON text in which money is an exact number literal.
+
+Money leaves the core as :class:`decimal.Decimal` (from integer cents). The standard encoder
+can only write a float for a number, which loses cents from about 10**13 on, so Decimals are
+written here as their own decimal text: a JSON number that readers which keep decimals
+(``parse_float=Decimal``, BigDecimal, jq 1.7) read back to the cent.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+_STRING = json.JSONEncoder(ensure_ascii=False)
+
+
+def dumps(value: Any, *, default: Any = str) -> str:
+    """Compact JSON of dicts, lists, tuples, str, int, bool, None and Decimal; other values go
+    through ``default`` (as the standard encoder's ``default``) and are written as strings
+    unless it returns one of the types above."""
+    parts: list[str] = []
+    _write(value, parts, default)
+    return "".join(parts)
+
+
+def _write(value: Any, out: list[str], default: Any) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_STRING.encode(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        out.append(format(value, "f"))
+    elif isinstance(value, int | float):
+        out.append(json.dumps(value, allow_nan=False))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            if i:
+                out.append(",")
+            out.append(_STRING.encode(str(key)))
+            out.append(":")
+            _write(item, out, default)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out, default)
+        out.append("]")
+    else:
+        converted = default(value)
+        if isinstance(converted, str | int | float | Decimal | dict | list | tuple | None):
+            _write(converted, out, str)
+        else:
+            out.append(_STRING.encode(str(converted)))
