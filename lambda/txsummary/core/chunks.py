@@ -10,6 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+# The longest record (a line, or several joined by a quoted field) a file may hold.
+MAX_RECORD_BYTES = 1 << 20
+# The most a gzip stream may expand to.
+MAX_DECOMPRESSED_BYTES = 4 << 30
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 _FOREIGN_BOMS = {
@@ -36,7 +40,11 @@ class Chunk:
 
 
 def raw_blocks(
-    stream: BinaryIO, block_size: int, progress: Callable[[int], None] | None = None
+    stream: BinaryIO,
+    block_size: int,
+    progress: Callable[[int], None] | None = None,
+    *,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
 ) -> Iterator[bytes]:
     """Blocks of the stream's bytes, gunzipped when the stream starts with the gzip magic."""
 
@@ -84,11 +92,13 @@ def _gunzip(blocks: Iterator[bytes], block_size: int) -> Iterator[bytes]:
         raise StreamError("gzip stream is truncated")
 
 
-def record_chunks(blocks: Iterator[bytes], max_pending: int) -> Iterator[Chunk]:
+def record_chunks(
+    blocks: Iterator[bytes], *, max_record_bytes: int = MAX_RECORD_BYTES
+) -> Iterator[Chunk]:
     """Cut the byte stream into chunks of whole CSV records, with their first line numbers.
 
     A newline inside a quoted field is not a record boundary. If no safe boundary turns up
-    within ``max_pending`` bytes (an unbalanced quote), cut at the last newline anyway, so the
+    within ``max_record_bytes`` bytes (an unbalanced quote), cut at the last newline anyway, so the
     bad line is reported where it is and memory stays bounded.
     """
     pending = b""
@@ -96,7 +106,7 @@ def record_chunks(blocks: Iterator[bytes], max_pending: int) -> Iterator[Chunk]:
     for block in _without_bom(blocks):
         pending = pending + block if pending else block
         cut = _record_boundary(pending)
-        if cut == 0 and len(pending) > max_pending:
+        if cut == 0 and len(pending) > max_record_bytes:
             cut = pending.rfind(b"\n") + 1
         if cut:
             yield Chunk(pending[:cut], line)

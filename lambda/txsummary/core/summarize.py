@@ -18,7 +18,13 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
-from txsummary.core.chunks import StreamError, raw_blocks, record_chunks
+from txsummary.core.chunks import (
+    MAX_DECOMPRESSED_BYTES,
+    MAX_RECORD_BYTES,
+    StreamError,
+    raw_blocks,
+    record_chunks,
+)
 from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError, shown
 from txsummary.core.fastpath import DateCache, Prepared, prepare
 from txsummary.core.ids import IdRegistry
@@ -45,6 +51,8 @@ def summarize_stream(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     workers: int = DEFAULT_WORKERS,
     progress: Callable[[int], None] | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
 ) -> Summary:
     """Summarize a transactions CSV (optionally gzipped) read from ``stream`` in chunks.
 
@@ -56,8 +64,10 @@ def summarize_stream(
     window: deque[_Pending] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="txsummary") as pool:
         try:
-            blocks = raw_blocks(stream, chunk_size, progress)
-            for chunk in record_chunks(blocks, max_pending=max(4 * chunk_size, 1 << 20)):
+            blocks = raw_blocks(
+                stream, chunk_size, progress, max_decompressed_bytes=max_decompressed_bytes
+            )
+            for chunk in record_chunks(blocks, max_record_bytes=max_record_bytes):
                 data, line = state.admit(chunk.data, chunk.first_line)
                 if not data:
                     continue
