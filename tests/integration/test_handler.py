@@ -343,6 +343,19 @@ def test_skipped_objects_write_no_metrics(aws: None, capsys: pytest.CaptureFixtu
     assert emf_lines(capsys.readouterr().out) == []
 
 
+def test_the_malformed_sample_event_still_summarizes_its_good_record(
+    put: Put, records: Records
+) -> None:
+    # Given tests/events/s3_malformed_record.json: `"s3": "oops"`, then a record for good.csv
+    put("good.csv", CHALLENGE_CSV)
+    # When it is handled, Then the bad record is a WARNING and the good one is summarized
+    assert invoke(load_event("s3_malformed_record.json")) == {"good.csv": "summarized"}
+    assert [(r["level"], r["outcome"]) for r in records] == [
+        ("WARNING", "skipped"),
+        ("INFO", "summarized"),
+    ]
+
+
 @pytest.mark.parametrize(
     "malformed",
     [
