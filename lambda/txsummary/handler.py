@@ -42,7 +42,7 @@ def process_event(event: dict[str, Any], deps: service.Deps) -> dict[str, str]:
             try:
                 outcome = service.summarize_object(item, deps)
             except Exception as exc:
-                logger.exception("failed: raising so that Lambda retries", extra=item.fields())
+                deps.logger.exception("failed: raising so that Lambda retries", extra=item.fields())
                 failures.append(exc)
                 continue
         service.report(outcome, deps)
