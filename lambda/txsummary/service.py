@@ -169,8 +169,8 @@ def report(outcome: Outcome, deps: Deps) -> None:
                 render_text(summary).rstrip("\n"),
                 extra={**fields, "summary": summary.to_dict(), "duration_ms": duration_ms},
             )
-            _count(deps, fields, summarized=1, transactions=summary.totals.transactions,
-                   duration_ms=duration_ms)  # fmt: skip
+            transactions = summary.totals.transactions
+            _count(deps, fields, summarized=1, transactions=transactions, duration_ms=duration_ms)
         case Rejected(error=error, duration_ms=duration_ms):
             if isinstance(error, ObjectTooLarge):
                 fields["max_object_bytes"] = error.limit
@@ -185,10 +185,8 @@ def report(outcome: Outcome, deps: Deps) -> None:
             )
             _count(deps, fields, rejected=1, duration_ms=duration_ms)
         case Skipped(reason=reason, error_code=error_code):
-            level = "warning" if reason in _WARNING_SKIPS else "info"
-            getattr(logger, level)(
-                f"skipped: {reason}", extra={**fields, "reason": reason, "error_code": error_code}
-            )
+            log = logger.warning if reason in _WARNING_SKIPS else logger.info
+            log(f"skipped: {reason}", extra={**fields, "reason": reason, "error_code": error_code})
         case Duplicate(previous=previous):
             logger.info(
                 f"duplicate: this version was already {previous}",

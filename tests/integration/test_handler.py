@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     load_event,
 )
 from txsummary import handler as lambda_handler
+from txsummary import service
 from txsummary.aws import s3 as s3io
 from txsummary.core.jsonout import dumps
 from txsummary.core.summarize import summarize_stream
@@ -391,6 +392,25 @@ def test_third_party_info_lines_stay_out_of_the_log(
     # Then only the package's record is written, and botocore is held at WARNING
     assert [r["service"] for r in records] == ["txsummary"]
     assert not logging.getLogger("botocore").isEnabledFor(logging.INFO)
+
+
+def test_a_duplicate_is_logged_and_counted_once(
+    aws: None, records: Records, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the outcome issue 9's store gives for a version it already holds
+    ref = service.ObjectRef(BUCKET, "t.csv", "v1", "e", 77)
+    # When it is reported
+    service.report(service.Duplicate(ref, previous="summarized"), lambda_handler._deps())
+    # Then one INFO record names the object, and one EMF record counts one duplicate
+    [record] = records
+    assert (record["outcome"], record["previous"], record["version_id"]) == (
+        "duplicate",
+        "summarized",
+        "v1",
+    )
+    [emf] = emf_lines(capsys.readouterr().out)
+    assert emf["Duplicates"] == [1]
+    assert "FilesSummarized" not in emf
 
 
 @pytest.mark.slow
