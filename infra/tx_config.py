@@ -10,20 +10,13 @@ from dataclasses import dataclass
 
 import pulumi
 
+from txsummary.aws import contract
+
 # Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
 )  # fmt: skip
-
-# Python logging level name (the Lambda's LOG_LEVEL) -> Lambda's application log level.
-LAMBDA_LOG_LEVELS = {
-    "DEBUG": "DEBUG",
-    "INFO": "INFO",
-    "WARNING": "WARN",
-    "ERROR": "ERROR",
-    "CRITICAL": "FATAL",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +30,9 @@ class StackSettings:
     reserved_concurrency: int | None = None
     key_prefix: str | None = None
     alarm_email: str | None = None
-    log_level: str = "INFO"
-    max_object_bytes: int = 2 * 1024**3
-    metrics_namespace: str = "txsummary"
+    log_level: str = contract.DEFAULT_LOG_LEVEL
+    max_object_bytes: int = contract.DEFAULT_MAX_OBJECT_BYTES
+    metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     force_destroy: bool = False
 
     def __post_init__(self) -> None:
@@ -53,8 +46,8 @@ class StackSettings:
         _check_range("maxEventAgeSeconds", self.max_event_age_seconds, 60, 21600)
         if self.reserved_concurrency is not None:
             _check_range("reservedConcurrency", self.reserved_concurrency, 1)
-        if self.log_level not in LAMBDA_LOG_LEVELS:
-            raise ValueError(f"logLevel must be one of {', '.join(LAMBDA_LOG_LEVELS)}")
+        if self.log_level not in contract.LOG_LEVELS:
+            raise ValueError(f"logLevel must be one of {', '.join(contract.LOG_LEVELS)}")
         _check_range("maxObjectBytes", self.max_object_bytes, 1)
         if not self.metrics_namespace:
             raise ValueError("metricsNamespace must not be empty")
@@ -62,7 +55,7 @@ class StackSettings:
     @property
     def lambda_log_level(self) -> str:
         """The same level in Lambda's vocabulary, so Lambda does not drop what the code logs."""
-        return LAMBDA_LOG_LEVELS[self.log_level]
+        return contract.LOG_LEVELS[self.log_level]
 
     @classmethod
     def from_config(cls, config: pulumi.Config | None = None) -> StackSettings:

@@ -9,8 +9,9 @@ import pulumi_aws as aws
 
 import tx_policies
 from tx_config import StackSettings
+from txsummary.aws import contract
+from txsummary.aws.contract import Env
 
-UPLOAD_SUFFIXES = (".csv", ".csv.gz")  # S3 filters are case-sensitive; one rule per suffix.
 ASYNC_RETRIES = 2
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -68,9 +69,9 @@ def summarizer_function(
         reserved_concurrent_executions=settings.reserved_concurrency,
         environment={
             "variables": {
-                "LOG_LEVEL": settings.log_level,
-                "MAX_OBJECT_BYTES": str(settings.max_object_bytes),
-                "METRICS_NAMESPACE": settings.metrics_namespace,
+                Env.LOG_LEVEL: settings.log_level,
+                Env.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
+                Env.METRICS_NAMESPACE: settings.metrics_namespace,
             }
         },
         logging_config={
@@ -109,7 +110,8 @@ def summarizer_function(
                 "filter_prefix": settings.key_prefix,
                 "filter_suffix": suffix,
             }
-            for suffix in UPLOAD_SUFFIXES
+            # S3 filters are case-sensitive: one rule per suffix, as the contract writes it.
+            for suffix in contract.UPLOAD_SUFFIXES
         ],
         # S3 tests the destination when the notification is saved: the permission must exist.
         opts=pulumi.ResourceOptions(depends_on=[permission]),

@@ -5,9 +5,10 @@ shape: a versioned upload bucket whose ObjectCreated notification (``.csv`` and 
 suffixes) goes to an SQS queue, because moto cannot run container Lambdas, and the log group
 ``/aws/lambda/<function name>``. A small runner receives the real S3 event from the queue and
 invokes the same ``txsummary.handler.handler`` with it, as Lambda's async invoke would (two
-retries on failure). The handler's log records and its stdout (the EMF metric records) are
-shipped to the log group with watchtower, as the Lambda runtime ships them. Finally the log group
-is read back, like ``aws logs tail``, and the records are printed.
+retries on failure). What the function writes to stdout, the Powertools JSON log records and
+the EMF metric records, is shipped line by line to the log group with watchtower, as the Lambda
+runtime ships it. Finally the log group is read back, like ``aws logs tail``, and the records
+are printed.
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import boto3
 import watchtower
 from moto.server import ThreadedMotoServer
 
 from txsummary import handler as lambda_handler
-from txsummary.aws.logs import LOGGER_NAME, JsonFormatter
+from txsummary.aws import contract
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -41,10 +43,10 @@ if TYPE_CHECKING:
 REGION = "us-east-1"
 BUCKET = "txsummary-uploads-local"
 QUEUE = "txsummary-s3-events-local"
-SUFFIXES = (".csv", ".csv.gz")  # S3 suffix filters match case-sensitively
 ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for async invokes
 RECEIVE_TIMEOUT_S = 20.0
-STDOUT_LOGGER = f"{LOGGER_NAME}.stdout"
+# Outside the service's logger tree, so Powertools' filters leave it alone.
+STDOUT_LOGGER = "txsummary_local.stdout"
 DEFAULT_FILE = Path("transactions.csv")
 
 _FAKE_ENV = {
@@ -71,25 +73,6 @@ def _patched_env(values: dict[str, str], unset: tuple[str, ...]) -> Iterator[Non
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-class _RuntimeFormatter(JsonFormatter):
-    """The runtime's shape for log records; stdout lines (EMF) pass through as written."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        if record.name == STDOUT_LOGGER:
-            return record.getMessage()
-        return super().format(record)
-
-
-class _RequestIdFilter(logging.Filter):
-    """Stamps records with the current invocation's request id, as the runtime does."""
-
-    request_id: str | None = None
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.aws_request_id = self.request_id
-        return True
 
 
 class _StdoutToLogs(io.TextIOBase):
@@ -190,7 +173,9 @@ class Emulation:
             for _ in range(1 + ASYNC_RETRIES):
                 invocation.attempts += 1
                 try:
-                    invocation.result = lambda_handler.handler(event, context)
+                    invocation.result = lambda_handler.handler(
+                        event, cast("LambdaContext", context)
+                    )
                 except Exception as exc:  # the runtime reports it; Lambda retries
                     invocation.error = f"{type(exc).__name__}: {exc}"
                     continue
@@ -213,28 +198,29 @@ class Emulation:
 
 @contextlib.contextmanager
 def _shipping(emu: Emulation, request_id: str) -> Iterator[None]:
-    """For one invocation: the package's log records and stdout go to the log group."""
+    """For one invocation: every line the function writes to stdout goes to the log group."""
     ship = watchtower.CloudWatchLogHandler(
         log_group_name=emu.log_group,
         log_stream_name=emu.log_stream,
         boto3_client=emu.logs,
         create_log_group=False,
     )
-    ship.setFormatter(_RuntimeFormatter())
-    stamp = _RequestIdFilter()
-    stamp.request_id = request_id
-    ship.addFilter(stamp)
-    package = logging.getLogger(LOGGER_NAME)
-    logging.getLogger(STDOUT_LOGGER).setLevel(logging.INFO)
-    saved_propagate = package.propagate
-    package.addHandler(ship)
-    package.propagate = False  # the terminal shows what is read back, not the raw records
+    ship.setFormatter(logging.Formatter("%(message)s"))
+    lines = logging.getLogger(STDOUT_LOGGER)
+    lines.setLevel(logging.INFO)
+    lines.propagate = False  # the terminal shows what is read back, not the raw lines
+    lines.addHandler(ship)
+    capture = _StdoutToLogs()
+    # The Powertools handler holds the stream it was built with; point it at the capture too.
+    records = lambda_handler.logger.logger_handler
+    assert isinstance(records, logging.StreamHandler)
+    saved = records.setStream(capture)
     try:
-        with contextlib.redirect_stdout(_StdoutToLogs()):
+        with contextlib.redirect_stdout(capture):
             yield
     finally:
-        package.removeHandler(ship)
-        package.propagate = saved_propagate
+        records.setStream(saved)
+        lines.removeHandler(ship)
         ship.close()  # type: ignore[no-untyped-call]  # flushes the batch to the log group
 
 
@@ -292,7 +278,7 @@ def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emula
                     "Events": ["s3:ObjectCreated:*"],
                     "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
                 }
-                for suffix in SUFFIXES
+                for suffix in contract.UPLOAD_SUFFIXES
             ]
         },
     )
@@ -317,7 +303,7 @@ def _print_event(timestamp_ms: int, message: str, out: TextIO) -> None:
         return
     if "_aws" in record:
         names = [m["Name"] for d in record["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
-        values = ", ".join(f"{n}={record.get(n)}" for n in names)
+        values = ", ".join(f"{n}={_metric_value(record.get(n))}" for n in names)
         out.write(f"{when}  METRICS {record.get('key', '')}: {values}\n")
         return
     where = f"s3://{record['bucket']}/{record['key']}" if record.get("bucket") else ""
@@ -328,11 +314,20 @@ def _print_event(timestamp_ms: int, message: str, out: TextIO) -> None:
     if record.get("outcome") == "summarized":
         out.write(record["message"].rstrip("\n") + "\n")
     else:
-        detail = record.get("message", "")
-        if record.get("errorType"):
-            detail += f"\n{record['errorType']}: {record.get('errorMessage', '')}"
+        detail = str(record.get("message", ""))
+        if record.get("exception"):  # the traceback's last line: the error and its message
+            detail += "\n" + str(record["exception"]).rstrip().splitlines()[-1]
         out.write("".join(f"  {line}\n" for line in detail.splitlines() if line))
     out.write("\n")
+
+
+def _metric_value(value: Any) -> str:
+    """EMF values as written: Powertools writes a list of floats; show 1 for [1.0]."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def run_demo(files: list[Path], out: TextIO) -> int:
@@ -355,13 +350,13 @@ def run_demo(files: list[Path], out: TextIO) -> int:
         expected = 0
         for path in paths:
             key = emu.upload(path)
-            if key.endswith(SUFFIXES):
+            if key.endswith(contract.UPLOAD_SUFFIXES):
                 expected += 1
                 out.write(f"uploaded {path} -> s3://{BUCKET}/{key}\n")
             else:
                 out.write(
                     f"uploaded {path} -> s3://{BUCKET}/{key}: no notification, the bucket's "
-                    f"suffix filters are {', '.join(SUFFIXES)}\n"
+                    f"suffix filters are {', '.join(contract.UPLOAD_SUFFIXES)}\n"
                 )
         invocations = emu.deliver(expected)
         for inv in invocations:

@@ -4,11 +4,13 @@ clients created after the mock starts, a versioned bucket, and the handler's rec
 from __future__ import annotations
 
 import copy
+import io
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import quote_plus
 
 import boto3
@@ -17,7 +19,6 @@ from moto import mock_aws
 
 from txsummary import handler as lambda_handler
 from txsummary.aws import s3 as s3io
-from txsummary.aws.logs import LOGGER_NAME, JsonFormatter
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -109,27 +110,50 @@ def make_event() -> Callable[..., Event]:
     return _make
 
 
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[dict[str, Any]] = []
-        self.setFormatter(JsonFormatter())
+class Records(Sequence[dict[str, Any]]):
+    """The JSON records a stream of log lines holds so far, parsed afresh on every access."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(json.loads(self.format(record)))
+    def __init__(self, stream: io.StringIO) -> None:
+        self._stream = stream
+
+    def _all(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self._stream.getvalue().splitlines() if line]
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._all())
 
 
 @pytest.fixture
-def records() -> Iterator[list[dict[str, Any]]]:
-    """The handler's log records, each as the JSON object CloudWatch would hold."""
-    capture = _ListHandler()
-    logger = logging.getLogger(LOGGER_NAME)
-    saved = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(capture)
-    yield capture.records
-    logger.removeHandler(capture)
-    logger.setLevel(saved)
+def records() -> Iterator[Records]:
+    """The handler's log records, each as the JSON object CloudWatch would hold: what the
+    Powertools Logger writes, one line per record."""
+    stream = io.StringIO()
+    handler = lambda_handler.logger.logger_handler
+    assert isinstance(handler, logging.StreamHandler)
+    saved = handler.setStream(stream)
+    yield Records(stream)
+    handler.setStream(saved)
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """The attributes of Lambda's context object that Powertools' Logger reads."""
+
+    function_name: str = "txsummary-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:txsummary-test"
 
 
 def emf_lines(stdout: str) -> list[dict[str, Any]]:

@@ -84,11 +84,14 @@ def test_log_group_holds_the_runtime_shaped_records(tmp_path: Path, no_real_aws:
     [summary] = [m for m in messages if m.get("outcome") == "summarized"]
     assert summary["key"] == "uploads/été 2024.csv.gz"
     assert summary["version_id"] == version
-    assert summary["requestId"] == invocation.request_id
+    assert summary["function_request_id"] == invocation.request_id
+    assert summary["service"] == "txsummary"
     assert summary["summary"]["total_balance"] == 39.74
     assert summary["message"].splitlines()[:5] == CHALLENGE_LINES
     [emf] = [m for m in messages if "_aws" in m]
-    assert emf["TransactionsSummarized"] == 4
+    assert emf["TransactionsSummarized"] == [4]
+    # and nothing else: one JSON object per line, the summary's several lines in one record
+    assert len([m for m in messages if m.get("reason") != "s3:TestEvent"]) == 2
 
 
 def test_a_failing_invocation_is_retried_twice(tmp_path: Path, no_real_aws: None) -> None:
@@ -107,6 +110,7 @@ def test_a_failing_invocation_is_retried_twice(tmp_path: Path, no_real_aws: None
     assert invocation.attempts == 3
     assert invocation.error is not None
     assert "NoSuchBucket" in invocation.error
-    failures = [m for m in messages if m.get("errorType")]
+    failures = [m for m in messages if m.get("exception_name")]
     assert len(failures) == 3
-    assert all(m["level"] == "ERROR" and m["stackTrace"] for m in failures)
+    assert all(m["level"] == "ERROR" and m["stack_trace"]["frames"] for m in failures)
+    assert all(m["key"] == "t.csv" for m in failures)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -18,25 +19,27 @@ from tests.challenge import CHALLENGE_CSV, CHALLENGE_LINES
 from tests.integration.conftest import (
     BUCKET,
     REGION,
+    FakeContext,
+    Records,
     emf_lines,
     load_event,
 )
 from txsummary import handler as lambda_handler
-from txsummary.aws import metrics
+from txsummary import service
 from txsummary.aws import s3 as s3io
 from txsummary.core.jsonout import dumps
 from txsummary.core.summarize import summarize_stream
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_s3 import S3Client
 
 Put = Callable[[str, bytes], dict[str, Any]]
 MakeEvent = Callable[..., dict[str, Any]]
-Records = list[dict[str, Any]]
 
 
 def invoke(event: dict[str, Any]) -> dict[str, str]:
-    return lambda_handler.handler(event, None)
+    return lambda_handler.handler(event, cast("LambdaContext", FakeContext()))
 
 
 def only(records: Records, outcome: str) -> list[dict[str, Any]]:
@@ -56,7 +59,8 @@ def test_valid_file_gives_one_info_record_with_the_exact_summary(
     assert result == {"transactions.csv": "summarized"}
     [record] = records
     assert record["level"] == "INFO"
-    assert record["logger"] == "txsummary"
+    assert record["service"] == "txsummary"
+    assert record["function_request_id"] == FakeContext.aws_request_id
     assert record["bucket"] == BUCKET
     assert record["key"] == "transactions.csv"
     assert record["version_id"] == info["versionId"]
@@ -100,7 +104,7 @@ def test_s3_test_event_is_skipped_without_raising(aws: None, records: Records) -
     assert invoke(load_event("s3_test_event.json")) == {}
     [record] = records
     assert record["outcome"] == "skipped"
-    assert record["event"] == "s3:TestEvent"
+    assert record["reason"] == "s3:TestEvent"
 
 
 def test_non_csv_key_is_skipped_without_reading_s3(aws: None, records: Records) -> None:
@@ -139,8 +143,9 @@ def test_missing_bucket_raises_after_logging_the_traceback(
     assert raised.value.response["Error"]["Code"] == "NoSuchBucket"
     [record] = records
     assert record["level"] == "ERROR"
-    assert record["errorType"] == "NoSuchBucket"
-    assert record["stackTrace"]
+    assert record["exception_name"] == "NoSuchBucket"
+    assert record["stack_trace"]["frames"]
+    assert "NoSuchBucket" in record["exception"]
     assert record["bucket"] == "no-such-bucket"
 
 
@@ -154,8 +159,8 @@ def test_access_denied_raises(aws: None, make_event: MakeEvent, records: Records
     # When the event is handled, Then the error is logged and raised so Lambda retries
     with stubber, pytest.raises(ClientError, match="AccessDenied"):
         lambda_handler.process_event(make_event(("t.csv", {"versionId": None})), deps)
-    assert records[-1]["errorType"] == "AccessDenied"
-    assert "AccessDenied" in records[-1]["errorMessage"]
+    assert records[-1]["exception_name"] == "AccessDenied"
+    assert "AccessDenied" in records[-1]["exception"]
 
 
 class _TimingOutBody(io.RawIOBase):
@@ -179,7 +184,7 @@ def test_timeout_while_reading_raises(
     with pytest.raises(ReadTimeoutError):
         invoke(make_event(("slow.csv", info)))
     assert records[-1]["level"] == "ERROR"
-    assert records[-1]["errorType"] == "ReadTimeoutError"
+    assert records[-1]["exception_name"] == "ReadTimeoutError"
 
 
 def test_other_records_are_still_handled_before_a_failure_is_raised(
@@ -280,7 +285,7 @@ def test_duplicate_delivery_gives_the_same_record_twice(
 
     # Then the two records are identical but for time, and version_id/etag identify the pair
     first, second = records
-    volatile = {"timestamp", "duration_ms"}
+    volatile = {"timestamp", "duration_ms", "cold_start"}
     assert {k: v for k, v in first.items() if k not in volatile} == {
         k: v for k, v in second.items() if k not in volatile
     }
@@ -308,15 +313,16 @@ def test_emf_records_have_cloudwatch_shape(
     # When both are handled in one event
     invoke(make_event(("good.csv", good), ("bad.csv", bad)))
 
-    # Then stdout carries one EMF record per file, in the namespace, per function
+    # Then stdout carries exactly one EMF record per file, in the namespace, per function
     summarized, rejected = emf_lines(capsys.readouterr().out)
     for record in (summarized, rejected):
         meta = record["_aws"]
         assert isinstance(meta["Timestamp"], int)
         [directive] = meta["CloudWatchMetrics"]
         assert directive["Namespace"] == "txsummary"
-        assert directive["Dimensions"] == [["FunctionName"]]
-        assert record["FunctionName"] == lambda_handler.SETTINGS.function_name
+        assert [sorted(d) for d in directive["Dimensions"]] == [["function_name", "service"]]
+        assert record["function_name"] == lambda_handler.SETTINGS.function_name
+        assert record["service"] == "txsummary"
         names = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
         assert names == {
             "FilesSummarized": "Count",
@@ -324,16 +330,87 @@ def test_emf_records_have_cloudwatch_shape(
             "TransactionsSummarized": "Count",
             "ProcessingTime": "Milliseconds",
         }
-        assert all(isinstance(record[name], int | float) for name in names)
-    assert (summarized["FilesSummarized"], summarized["FilesRejected"]) == (1, 0)
-    assert summarized["TransactionsSummarized"] == 4
-    assert (rejected["FilesSummarized"], rejected["FilesRejected"]) == (0, 1)
+        # one value each: counted once per file
+        assert all(len(record[name]) == 1 for name in names)
+    assert (summarized["FilesSummarized"], summarized["FilesRejected"]) == ([1], [0])
+    assert summarized["TransactionsSummarized"] == [4]
+    assert (rejected["FilesSummarized"], rejected["FilesRejected"]) == ([0], [1])
     assert (summarized["key"], rejected["key"]) == ("good.csv", "bad.csv")
 
 
-def test_emf_record_rejects_unknown_metric() -> None:
-    with pytest.raises(ValueError, match="unknown metric"):
-        metrics.emf_record("ns", "fn", {"Bogus": 1})
+def test_skipped_objects_write_no_metrics(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    invoke(load_event("s3_non_csv.json"))
+    invoke(load_event("s3_test_event.json"))
+    assert emf_lines(capsys.readouterr().out) == []
+
+
+def test_the_malformed_sample_event_still_summarizes_its_good_record(
+    put: Put, records: Records
+) -> None:
+    # Given tests/events/s3_malformed_record.json: `"s3": "oops"`, then a record for good.csv
+    put("good.csv", CHALLENGE_CSV)
+    # When it is handled, Then the bad record is a WARNING and the good one is summarized
+    assert invoke(load_event("s3_malformed_record.json")) == {"good.csv": "summarized"}
+    assert [(r["level"], r["outcome"]) for r in records] == [
+        ("WARNING", "skipped"),
+        ("INFO", "summarized"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"eventSource": "aws:s3", "s3": "oops"},
+        {"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}, "object": {"key": 7}}},
+        {"eventSource": "aws:s3", "s3": {"bucket": ["b"], "object": {"key": "k.csv"}}},
+        {"eventSource": "aws:sqs", "body": "{}"},
+        "not even a mapping",
+    ],
+)
+def test_a_malformed_record_is_skipped_and_the_others_still_processed(
+    put: Put, make_event: MakeEvent, records: Records, malformed: Any
+) -> None:
+    # Given an event whose first record is not an S3 object record, then a good one
+    info = put("good.csv", CHALLENGE_CSV)
+    event = make_event(("good.csv", info))
+    event["Records"].insert(0, malformed)
+
+    # When it is handled, Then nothing raises: a WARNING for the bad record, a summary for the good
+    assert invoke(event) == {"good.csv": "summarized"}
+    warning, summarized = records
+    assert (warning["level"], warning["outcome"]) == ("WARNING", "skipped")
+    assert warning["reason"] == "not an S3 object record"
+    assert summarized["key"] == "good.csv"
+
+
+def test_third_party_info_lines_stay_out_of_the_log(
+    put: Put, make_event: MakeEvent, records: Records
+) -> None:
+    # Given botocore's own INFO lines ("Found credentials...") and a normal invocation
+    info = put("t.csv", CHALLENGE_CSV)
+    invoke(make_event(("t.csv", info)))
+    # Then only the package's record is written, and botocore is held at WARNING
+    assert [r["service"] for r in records] == ["txsummary"]
+    assert not logging.getLogger("botocore").isEnabledFor(logging.INFO)
+
+
+def test_a_duplicate_is_logged_and_counted_once(
+    aws: None, records: Records, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the outcome issue 9's store gives for a version it already holds
+    ref = service.ObjectRef(BUCKET, "t.csv", "v1", "e", 77)
+    # When it is reported
+    service.report(service.Duplicate(ref, previous="summarized"), lambda_handler._deps())
+    # Then one INFO record names the object, and one EMF record counts one duplicate
+    [record] = records
+    assert (record["outcome"], record["previous"], record["version_id"]) == (
+        "duplicate",
+        "summarized",
+        "v1",
+    )
+    [emf] = emf_lines(capsys.readouterr().out)
+    assert emf["Duplicates"] == [1]
+    assert "FilesSummarized" not in emf
 
 
 @pytest.mark.slow

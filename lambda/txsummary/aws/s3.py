@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, cast
 from urllib.parse import urlparse
 
@@ -29,6 +30,7 @@ class S3Object:
     etag: str | None
     size: int
     body: BinaryIO
+    metadata: Mapping[str, str] = field(default_factory=dict)  # user metadata (x-amz-meta-*)
 
 
 def open_object(client: S3Client, bucket: str, key: str, version_id: str | None = None) -> S3Object:
@@ -44,6 +46,7 @@ def open_object(client: S3Client, bucket: str, key: str, version_id: str | None 
         etag=response.get("ETag", "").strip('"') or None,
         size=int(response.get("ContentLength", 0)),
         body=cast(BinaryIO, response["Body"]),
+        metadata=dict(response.get("Metadata", {})),
     )
 
 

@@ -1,0 +1,77 @@
+"""The names and defaults that the function and the infrastructure share, defined once.
+
+Pure constants: `infra/` imports this module to set the function's environment and the bucket's
+notification filters, and the function reads the same names, so the two cannot drift apart.
+No boto3 and no environment access here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from txsummary.core import chunks
+
+# The Powertools service name: the logger's name and the metrics' `service` dimension.
+SERVICE: Final = "txsummary"
+
+
+class Env:
+    """Environment variables the function reads (set by infra/tx_function.py)."""
+
+    LOG_LEVEL: Final = "LOG_LEVEL"
+    MAX_OBJECT_BYTES: Final = "MAX_OBJECT_BYTES"
+    MAX_DECOMPRESSED_BYTES: Final = "MAX_DECOMPRESSED_BYTES"
+    METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
+    # Issue 9's side effects; each is optional and off when unset.
+    SUMMARY_TABLE: Final = "SUMMARY_TABLE"
+    EMAIL_FROM: Final = "EMAIL_FROM"
+    EMAIL_TO: Final = "EMAIL_TO"  # comma-separated addresses
+    EMAIL_ALLOWED_DOMAINS: Final = "EMAIL_ALLOWED_DOMAINS"  # comma-separated domains
+    LAKE_BUCKET: Final = "LAKE_BUCKET"
+    # Set by Lambda itself, never by the stack.
+    FUNCTION_NAME: Final = "AWS_LAMBDA_FUNCTION_NAME"
+
+
+# -- Defaults ----------------------------------------------------------------------------------
+DEFAULT_LOG_LEVEL: Final = "INFO"
+DEFAULT_MAX_OBJECT_BYTES: Final = 2 * 1024**3  # 2 GiB
+DEFAULT_MAX_DECOMPRESSED_BYTES: Final = chunks.MAX_DECOMPRESSED_BYTES  # the core's own limit, 4 GiB
+DEFAULT_METRICS_NAMESPACE: Final = "txsummary"
+LOCAL_FUNCTION_NAME: Final = "txsummary-local"  # outside Lambda (tests, the demo)
+
+# -- Uploads -----------------------------------------------------------------------------------
+# S3 notification filters match case-sensitively, so the stack has one rule per suffix as
+# written here; the function matches them case-insensitively.
+UPLOAD_SUFFIXES: Final = (".csv", ".csv.gz")
+
+# -- Log levels: Python's name (LOG_LEVEL) -> Lambda's application log level -------------------
+LOG_LEVELS: Final = {
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "WARNING": "WARN",
+    "ERROR": "ERROR",
+    "CRITICAL": "FATAL",
+}
+# Libraries whose INFO lines ("Found credentials...") would otherwise land in the function's log.
+QUIET_LOGGERS: Final = ("boto3", "botocore", "s3transfer", "urllib3")
+
+
+class Metric:
+    """CloudWatch metrics (EMF) in the namespace METRICS_NAMESPACE."""
+
+    FILES_SUMMARIZED: Final = "FilesSummarized"
+    FILES_REJECTED: Final = "FilesRejected"
+    TRANSACTIONS_SUMMARIZED: Final = "TransactionsSummarized"
+    PROCESSING_TIME: Final = "ProcessingTime"
+    DUPLICATES: Final = "Duplicates"
+
+
+METRIC_UNITS: Final = {
+    Metric.FILES_SUMMARIZED: "Count",
+    Metric.FILES_REJECTED: "Count",
+    Metric.TRANSACTIONS_SUMMARIZED: "Count",
+    Metric.PROCESSING_TIME: "Milliseconds",
+    Metric.DUPLICATES: "Count",
+}
+# The dimension that tells stacks apart (Powertools adds `service`).
+FUNCTION_DIMENSION: Final = "function_name"
