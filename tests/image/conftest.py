@@ -1,0 +1,109 @@
+"""Fixtures for the image test: the image venv, a task root laid out from the Dockerfile, moto's
+server holding the uploaded object, and one run of the runtime interface client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.image.dockerfile import (
+    DOCKERFILE,
+    PROJECT_ROOT,
+    handler_command,
+    lay_out_task_root,
+    runtime_python_version,
+)
+from tests.image.harness import (
+    BUCKET,
+    MISSING_BUCKET,
+    KEY,
+    REGION,
+    ImageRuntime,
+    RuntimeRun,
+    Uploaded,
+    lambda_environment,
+    put_event,
+    run_runtime_client,
+)
+from tests.image.runtime_venv import VenvBuildError, ensure_venv, interpreter, venv_python
+
+
+def _s3(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture(scope="session")
+def image_runtime(tmp_path_factory: pytest.TempPathFactory) -> ImageRuntime:
+    """The cached image venv (built on first use) and a fresh copy of what the Dockerfile copies."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    image_version = runtime_python_version(text)
+    python, version = interpreter(image_version)
+    try:
+        venv = ensure_venv(python, version)
+    except VenvBuildError as exc:
+        pytest.fail(f"cannot build the image venv: {exc}", pytrace=False)
+    task_root = tmp_path_factory.mktemp("image") / "var-task"
+    lay_out_task_root(text, task_root)
+    return ImageRuntime(
+        python=venv_python(venv),
+        python_version=version,
+        image_python_version=image_version,
+        task_root=task_root,
+        handler=handler_command(text),
+    )
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server in this process, on a free port of 127.0.0.1."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def uploaded(moto_endpoint: str) -> Uploaded:
+    """The repository's transactions.csv in a versioned bucket of moto's server."""
+    s3 = _s3(moto_endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    body = (PROJECT_ROOT / "transactions.csv").read_bytes()
+    put = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)
+    return Uploaded(BUCKET, KEY, put["VersionId"], put["ETag"].strip('"'), len(body))
+
+
+@pytest.fixture(scope="module")
+def runtime_run(
+    image_runtime: ImageRuntime,
+    moto_endpoint: str,
+    uploaded: Uploaded,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RuntimeRun:
+    """One cold start, then two invocations: the uploaded object (summarized), then an object in
+    a bucket that does not exist (S3 refuses it: an unexpected failure)."""
+    events = [
+        put_event(
+            uploaded.bucket,
+            uploaded.key,
+            version_id=uploaded.version_id,
+            etag=uploaded.etag,
+            size=uploaded.size,
+        ),
+        put_event(MISSING_BUCKET, uploaded.key, version_id=None, etag=uploaded.etag, size=1),
+    ]
+    env = lambda_environment(image_runtime, AWS_ENDPOINT_URL=moto_endpoint)
+    return run_runtime_client(image_runtime, events, tmp_path_factory.mktemp("runtime"), env)
