@@ -19,8 +19,9 @@ from tests.image.dockerfile import (
 )
 from tests.image.harness import (
     BUCKET,
-    MISSING_BUCKET,
     KEY,
+    MISSING_BUCKET,
+    MISSING_KEY,
     REGION,
     ImageRuntime,
     RuntimeRun,
@@ -63,7 +64,8 @@ def image_runtime(tmp_path_factory: pytest.TempPathFactory) -> ImageRuntime:
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope: moto's server shares its backends with mock_aws, which other tests reset.
+@pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """moto's server in this process, on a free port of 127.0.0.1."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -75,7 +77,7 @@ def moto_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def uploaded(moto_endpoint: str) -> Uploaded:
     """The repository's transactions.csv in a versioned bucket of moto's server."""
     s3 = _s3(moto_endpoint)
@@ -93,8 +95,9 @@ def runtime_run(
     uploaded: Uploaded,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> RuntimeRun:
-    """One cold start, then two invocations: the uploaded object (summarized), then an object in
-    a bucket that does not exist (S3 refuses it: an unexpected failure)."""
+    """One cold start, then three invocations: the uploaded object (summarized), a key that is
+    not there (skipped), and an object in a bucket that does not exist (S3 refuses it: an
+    unexpected failure)."""
     events = [
         put_event(
             uploaded.bucket,
@@ -103,6 +106,7 @@ def runtime_run(
             etag=uploaded.etag,
             size=uploaded.size,
         ),
+        put_event(uploaded.bucket, MISSING_KEY, version_id=None, etag=uploaded.etag, size=1),
         put_event(MISSING_BUCKET, uploaded.key, version_id=None, etag=uploaded.etag, size=1),
     ]
     env = lambda_environment(image_runtime, AWS_ENDPOINT_URL=moto_endpoint)

@@ -74,7 +74,7 @@ def handler_command(text: str) -> list[str]:
 
 
 def runtime_python_version(text: str) -> str | None:
-    """"3.12" for ``FROM public.ecr.aws/lambda/python:3.12``; None for any other base."""
+    """The base image's Python ("3.12" for ``public.ecr.aws/lambda/python:3.12``), or None."""
     bases = [arguments.split()[0] for keyword, arguments in instructions(text) if keyword == "FROM"]
     if not bases:
         raise DockerfileError("the Dockerfile has no FROM")

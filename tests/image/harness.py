@@ -5,6 +5,7 @@ start, each invocation) printed."""
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import os
 import signal
@@ -24,9 +25,10 @@ IMPORT_SHIPPED = Path(__file__).with_name("import_shipped.py")
 REGION = "us-east-1"
 BUCKET = "txsummary-uploads-test"
 MISSING_BUCKET = "txsummary-no-such-bucket"  # never created: S3 refuses it (NoSuchBucket)
+MISSING_KEY = "incoming/deleted before it was read.csv"  # never uploaded (NoSuchKey)
 KEY = "incoming/july 2024/transactions.csv"  # a space: the event carries it quote_plus-encoded
 FUNCTION_NAME = "txsummary"
-RUN_TIMEOUT_S = 45  # the client's cold start plus two invocations; never waits longer
+RUN_TIMEOUT_S = 45  # the client's cold start plus a few invocations; never waits longer
 STOP_TIMEOUT_S = 5
 
 Record = dict[str, Any]
@@ -51,7 +53,7 @@ class Output:
     stderr: str
 
     def lines(self) -> list[str]:
-        return [line for line in (self.stdout + self.stderr).splitlines() if line.strip()]
+        return [line for text in (self.stdout, self.stderr) for line in text.splitlines() if line]
 
     def records(self) -> list[Record]:
         """Every line as a JSON object; money stays exact (Decimal)."""
@@ -67,6 +69,7 @@ class RuntimeRun:
     api: FakeRuntimeApi
     reached_idle: bool
     returncode: int | None  # None: still running when stopped (the normal case)
+    task_root_changes: list[str]  # files added, removed or changed under the task root
 
     def everything(self) -> Output:
         parts = [self.init, *self.phases, self.after]
@@ -80,6 +83,8 @@ def lambda_environment(image: ImageRuntime, **extra: str) -> dict[str, str]:
         "PATH": f"{image.python.parent}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
+        # /var/task is read-only in Lambda: no __pycache__ is written there.
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": str(image.task_root),
         "LAMBDA_TASK_ROOT": str(image.task_root),
         "LAMBDA_RUNTIME_DIR": str(image.python.parent.parent),
@@ -103,8 +108,6 @@ def lambda_environment(image: ImageRuntime, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,12 @@ def put_event(bucket: str, key: str, *, version_id: str | None, etag: str, size:
     return {"Records": [record]}
 
 
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file()
+    }
 
 
 def _stop(process: subprocess.Popen[bytes]) -> int | None:
@@ -159,6 +168,7 @@ def run_runtime_client(
     stopped once it asks for more (or after RUN_TIMEOUT_S)."""
     out_path, err_path = workdir / "stdout.log", workdir / "stderr.log"
     cuts: list[tuple[int, int]] = []
+    before = _snapshot(image.task_root)
 
     def cut(_: int) -> None:
         # The client writes unbuffered and asks for the next event only when the previous one
@@ -183,6 +193,10 @@ def run_runtime_client(
             reached_idle = api.wait_idle(RUN_TIMEOUT_S)
         finally:
             returncode = _stop(process)
+    after_run = _snapshot(image.task_root)
+    changes = sorted(
+        name for name in before.keys() | after_run.keys() if before.get(name) != after_run.get(name)
+    )
     raw_out, raw_err = out_path.read_bytes(), err_path.read_bytes()
     bounds = [(0, 0), *cuts, (len(raw_out), len(raw_err))]
     phases = [
@@ -190,7 +204,7 @@ def run_runtime_client(
             raw_out[start[0] : end[0]].decode("utf-8", errors="replace"),
             raw_err[start[1] : end[1]].decode("utf-8", errors="replace"),
         )
-        for start, end in zip(bounds, bounds[1:], strict=False)
+        for start, end in itertools.pairwise(bounds)
     ]
     # phases: cold start, one per invocation handed out, then the idle tail.
     init, invocation_phases, after = phases[0], phases[1:-1], phases[-1]
@@ -204,4 +218,5 @@ def run_runtime_client(
         api=api,
         reached_idle=reached_idle,
         returncode=returncode,
+        task_root_changes=changes,
     )

@@ -35,6 +35,7 @@ class Invocation:
     response: bytes | None = None
     error: bytes | None = None
     error_type: str | None = None
+    error_headers: dict[str, str] = field(default_factory=dict)
     finished: threading.Event = field(default_factory=threading.Event)
 
     def error_json(self) -> dict[str, Any]:
@@ -189,6 +190,7 @@ class FakeRuntimeApi:
                     invocation.response = body
                 else:
                     invocation.error, invocation.error_type = body, error_type
+                    invocation.error_headers = dict(self.headers.items())
                 invocation.finished.set()
                 self._reply(202)
 

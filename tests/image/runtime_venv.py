@@ -63,7 +63,12 @@ def interpreter(version: str | None) -> tuple[str, str]:
 
 def cache_key(requirements: bytes, python_version: str) -> str:
     digest = hashlib.sha256()
-    for part in (requirements, AWSLAMBDARIC.encode(), python_version.encode(), sys.platform.encode()):
+    for part in (
+        requirements,
+        AWSLAMBDARIC.encode(),
+        python_version.encode(),
+        sys.platform.encode(),
+    ):
         digest.update(part + b"\0")
     return digest.hexdigest()[:16]
 

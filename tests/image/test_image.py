@@ -22,6 +22,7 @@ import pytest
 from tests.image.harness import (
     IMPORT_SHIPPED,
     MISSING_BUCKET,
+    MISSING_KEY,
     ImageRuntime,
     Record,
     RuntimeRun,
@@ -32,7 +33,8 @@ from tests.image.harness import (
 pytestmark = pytest.mark.image
 
 IMPORT_TIMEOUT_S = 60
-FORBIDDEN = ("moto", "watchtower")
+THIRD_PARTY = ("botocore", "boto3", "urllib3", "s3transfer")
+SUMMARIZED, SKIPPED, FAILED = 0, 1, 2  # the invocations, in the order the events are served
 
 
 def handler_records(records: list[Record]) -> list[Record]:
@@ -86,20 +88,22 @@ def test_the_task_root_holds_only_what_the_dockerfile_copies(image_runtime: Imag
 # --- run by the runtime interface client -------------------------------------------------------
 
 
-def test_the_client_starts_and_handles_both_events(runtime_run: RuntimeRun) -> None:
-    # Given one cold start and two events served by the fake Runtime API
-    # Then the handler loaded (no init error), both events were answered, and the client went
+def test_the_client_starts_and_handles_every_event(runtime_run: RuntimeRun) -> None:
+    # Given one cold start and three events served by the fake Runtime API
+    # Then the handler loaded (no init error), every event was answered, and the client went
     # back to asking for the next event
     assert runtime_run.api.init_errors == [], runtime_run.init.lines()
     assert runtime_run.api.unexpected == []
     assert all(i.finished.is_set() for i in runtime_run.invocations), runtime_run.everything()
     assert runtime_run.reached_idle
     assert runtime_run.returncode is None, "the client exited by itself"
+    # And nothing was written under the task root (read-only in Lambda)
+    assert runtime_run.task_root_changes == []
 
 
 def test_a_summarized_object_posts_a_json_response(runtime_run: RuntimeRun) -> None:
     # Given the invocation for the uploaded object
-    summarized = runtime_run.invocations[0]
+    summarized = runtime_run.invocations[SUMMARIZED]
     # Then the runtime client posted a response (not an error), and it is JSON
     assert summarized.error is None, summarized.error
     assert summarized.response is not None
@@ -119,7 +123,7 @@ def test_the_summarized_record_has_the_object_and_summary_at_the_top_level(
     runtime_run: RuntimeRun, uploaded: Uploaded
 ) -> None:
     # Given the records printed while the uploaded object was handled
-    records = runtime_run.phases[0].records()
+    records = runtime_run.phases[SUMMARIZED].records()
     # Then exactly one says it summarized, with the object's fields as top-level keys
     (record,) = [r for r in records if r.get("outcome") == "summarized"]
     assert record["bucket"] == uploaded.bucket
@@ -127,6 +131,7 @@ def test_the_summarized_record_has_the_object_and_summary_at_the_top_level(
     assert record["version_id"] == uploaded.version_id
     assert record["etag"] == uploaded.etag
     assert record["size"] == uploaded.size
+    assert isinstance(record["duration_ms"], int | Decimal)
     assert isinstance(record["summary"], dict)
     assert record["summary"]["transactions"] == 4
 
@@ -138,7 +143,8 @@ def test_the_summarized_record_has_the_object_and_summary_at_the_top_level(
 )
 def test_the_summarized_records_money_is_an_exact_number(runtime_run: RuntimeRun) -> None:
     # Given the summarized record, parsed with floats read as Decimal
-    (record,) = [r for r in runtime_run.phases[0].records() if r.get("outcome") == "summarized"]
+    records = runtime_run.phases[SUMMARIZED].records()
+    (record,) = [r for r in records if r.get("outcome") == "summarized"]
     # Then money is a JSON number, exact to the cent: 60.5 - 10.3 - 20.46 + 10
     assert record["summary"]["total_balance"] == Decimal("39.74")
 
@@ -151,27 +157,42 @@ def test_the_summarized_records_money_is_an_exact_number(runtime_run: RuntimeRun
 def test_no_third_party_info_lines(runtime_run: RuntimeRun) -> None:
     # Given every record the process printed at INFO (the function's log level)
     records = runtime_run.everything().records()
-    # Then none comes from botocore, boto3 or urllib3
+    # Then none comes from the AWS SDK or its HTTP stack ("Found credentials...")
     noisy = [
         r
         for r in records
-        if str(r.get("logger", "")).split(".")[0] in ("botocore", "boto3", "urllib3")
-        or "Found credentials" in str(r.get("message", ""))
+        if str(r.get("logger", "")).split(".")[0] in THIRD_PARTY
+        or str(r.get("message", "")).startswith(("Found credentials", "Found endpoint"))
     ]
     assert noisy == []
+
+
+def test_a_key_that_is_gone_is_skipped_with_its_fields(
+    runtime_run: RuntimeRun, uploaded: Uploaded
+) -> None:
+    # Given the invocation for a key that is not in the bucket (deleted before it was read)
+    gone = runtime_run.invocations[SKIPPED]
+    # Then it is answered (a retry cannot bring the object back), not raised
+    assert gone.error is None, gone.error
+    assert gone.response is not None
+    # And one record says it was skipped, with the object's bucket and key
+    records = runtime_run.phases[SKIPPED].records()
+    (record,) = [r for r in records if r.get("outcome") == "skipped"]
+    assert record["bucket"] == uploaded.bucket
+    assert record["key"] == MISSING_KEY
 
 
 def test_a_refused_object_posts_an_error_and_its_records_keep_the_objects_fields(
     runtime_run: RuntimeRun, uploaded: Uploaded
 ) -> None:
     # Given the invocation for an object in a bucket that does not exist (S3 refuses it)
-    failed = runtime_run.invocations[1]
+    failed = runtime_run.invocations[FAILED]
     # Then the runtime client posted to /error (so Lambda retries), not a response
     assert failed.response is None, failed.response
     error = failed.error_json()
     assert error["errorType"]
     # And the function's own error records for it carry the object's bucket and key
-    records = handler_records(runtime_run.phases[1].records())
+    records = handler_records(runtime_run.phases[FAILED].records())
     errors = [r for r in records if r.get("level") in ("ERROR", "CRITICAL")]
     assert errors, records
     for record in errors:
