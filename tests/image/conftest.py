@@ -88,8 +88,11 @@ def uploaded(moto_endpoint: str) -> Uploaded:
     return Uploaded(BUCKET, KEY, put["VersionId"], put["ETag"].strip('"'), len(body))
 
 
-@pytest.fixture(scope="module")
+# "telemetry-fd": as on Lambda, records go to the platform's log pipe as frames.
+# "stdout": as under the runtime interface emulator (docker run of the image), they are printed.
+@pytest.fixture(scope="module", params=["telemetry-fd", "stdout"])
 def runtime_run(
+    request: pytest.FixtureRequest,
     image_runtime: ImageRuntime,
     moto_endpoint: str,
     uploaded: Uploaded,
@@ -110,4 +113,6 @@ def runtime_run(
         put_event(MISSING_BUCKET, uploaded.key, version_id=None, etag=uploaded.etag, size=1),
     ]
     env = lambda_environment(image_runtime, AWS_ENDPOINT_URL=moto_endpoint)
-    return run_runtime_client(image_runtime, events, tmp_path_factory.mktemp("runtime"), env)
+    workdir = tmp_path_factory.mktemp("runtime")
+    telemetry = request.param == "telemetry-fd"
+    return run_runtime_client(image_runtime, events, workdir, env, telemetry=telemetry)

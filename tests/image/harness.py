@@ -19,6 +19,7 @@ from urllib.parse import quote_plus
 
 from tests.image.dockerfile import PROJECT_ROOT
 from tests.image.runtime_api import FakeRuntimeApi, Invocation
+from tests.image.telemetry import Frame, TelemetryPipe, parse_frames
 
 EVENTS = PROJECT_ROOT / "tests" / "events"
 IMPORT_SHIPPED = Path(__file__).with_name("import_shipped.py")
@@ -47,17 +48,20 @@ class ImageRuntime:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """What the process printed during one phase (cold start, or one invocation)."""
+    """What the process wrote during one phase (cold start, or one invocation)."""
 
-    stdout: str
-    stderr: str
+    stdout: str = ""
+    stderr: str = ""
+    frames: tuple[Frame, ...] = ()  # on the telemetry pipe, when it is given
 
-    def lines(self) -> list[str]:
-        return [line for text in (self.stdout, self.stderr) for line in text.splitlines() if line]
+    def events(self) -> list[str]:
+        """The log events Lambda makes of it: one per frame, one per line of stdout/stderr."""
+        lines = [line for text in (self.stdout, self.stderr) for line in text.splitlines() if line]
+        return [frame.message.removesuffix("\n") for frame in self.frames] + lines
 
     def records(self) -> list[Record]:
-        """Every line as a JSON object; money stays exact (Decimal)."""
-        return [json.loads(line, parse_float=Decimal) for line in self.lines()]
+        """Every event as a JSON object; money stays exact (Decimal)."""
+        return [json.loads(event, parse_float=Decimal) for event in self.events()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,11 @@ class RuntimeRun:
 
     def everything(self) -> Output:
         parts = [self.init, *self.phases, self.after]
-        return Output("".join(p.stdout for p in parts), "".join(p.stderr for p in parts))
+        return Output(
+            "".join(p.stdout for p in parts),
+            "".join(p.stderr for p in parts),
+            tuple(frame for p in parts for frame in p.frames),
+        )
 
 
 def lambda_environment(image: ImageRuntime, **extra: str) -> dict[str, str]:
@@ -163,53 +171,67 @@ def run_runtime_client(
     events: Sequence[Mapping[str, Any]],
     workdir: Path,
     env: Mapping[str, str],
+    *,
+    telemetry: bool,
 ) -> RuntimeRun:
     """``python -m awslambdaric <CMD>`` against a fake Runtime API serving ``events`` in order;
-    stopped once it asks for more (or after RUN_TIMEOUT_S)."""
+    stopped once it asks for more (or after RUN_TIMEOUT_S). With ``telemetry``, the client gets
+    a telemetry log pipe as on Lambda; without it, it prints its records on stdout (as under the
+    runtime interface emulator)."""
     out_path, err_path = workdir / "stdout.log", workdir / "stderr.log"
-    cuts: list[tuple[int, int]] = []
+    cuts: list[tuple[int, int, int]] = []
     before = _snapshot(image.task_root)
-
-    def cut(_: int) -> None:
-        # The client writes unbuffered and asks for the next event only when the previous one
-        # is done: the files' sizes now mark where an invocation's output ends.
-        cuts.append((out_path.stat().st_size, err_path.stat().st_size))
 
     with (
         out_path.open("wb") as out,
         err_path.open("wb") as err,
-        FakeRuntimeApi(events, on_next=cut) as api,
+        TelemetryPipe() as pipe,
     ):
-        process = subprocess.Popen(
-            [str(image.python), "-m", "awslambdaric", *image.handler],
-            cwd=image.task_root,
-            env={**env, "AWS_LAMBDA_RUNTIME_API": api.address},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,  # its own process group, ended as a whole below
-        )
-        try:
-            reached_idle = api.wait_idle(RUN_TIMEOUT_S)
-        finally:
-            returncode = _stop(process)
+
+        def cut(_: int) -> None:
+            # The client writes unbuffered and asks for the next event only when the previous
+            # one is done: what has been written by now ends the previous phase.
+            cuts.append((out_path.stat().st_size, err_path.stat().st_size, pipe.drain()))
+
+        with FakeRuntimeApi(events, on_next=cut) as api:
+            child_env = {**env, "AWS_LAMBDA_RUNTIME_API": api.address}
+            if telemetry:
+                child_env["_LAMBDA_TELEMETRY_LOG_FD"] = str(pipe.write_fd)
+            process = subprocess.Popen(
+                [str(image.python), "-m", "awslambdaric", *image.handler],
+                cwd=image.task_root,
+                env=child_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                pass_fds=(pipe.write_fd,) if telemetry else (),
+                start_new_session=True,  # its own process group, ended as a whole below
+            )
+            pipe.close_write_end()
+            try:
+                reached_idle = api.wait_idle(RUN_TIMEOUT_S)
+            finally:
+                returncode = _stop(process)
+        pipe.drain()
+        raw_frames = pipe.data()
     after_run = _snapshot(image.task_root)
     changes = sorted(
         name for name in before.keys() | after_run.keys() if before.get(name) != after_run.get(name)
     )
     raw_out, raw_err = out_path.read_bytes(), err_path.read_bytes()
-    bounds = [(0, 0), *cuts, (len(raw_out), len(raw_err))]
+    bounds = [(0, 0, 0), *cuts, (len(raw_out), len(raw_err), len(raw_frames))]
     phases = [
         Output(
             raw_out[start[0] : end[0]].decode("utf-8", errors="replace"),
             raw_err[start[1] : end[1]].decode("utf-8", errors="replace"),
+            tuple(parse_frames(raw_frames[start[2] : end[2]])),
         )
         for start, end in itertools.pairwise(bounds)
     ]
     # phases: cold start, one per invocation handed out, then the idle tail.
     init, invocation_phases, after = phases[0], phases[1:-1], phases[-1]
     if len(cuts) <= len(events):  # stopped before idling: the last phase is an invocation's
-        invocation_phases, after = phases[1:], Output("", "")
+        invocation_phases, after = phases[1:], Output()
     return RuntimeRun(
         invocations=api.invocations,
         init=init,
