@@ -209,7 +209,7 @@ def run_runtime_client(
             )
             pipe.close_write_end()
             try:
-                reached_idle = api.wait_idle(RUN_TIMEOUT_S)
+                reached_idle = api.wait_idle(RUN_TIMEOUT_S, lambda: process.poll() is None)
             finally:
                 returncode = _stop(process)
         pipe.drain()

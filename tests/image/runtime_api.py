@@ -94,14 +94,14 @@ class FakeRuntimeApi:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def wait_idle(self, timeout: float) -> bool:
+    def wait_idle(self, timeout: float, running: Callable[[], bool] = lambda: True) -> bool:
         """True once every event was handled and the client asked for more; False on timeout,
-        or as soon as the client reports an init error (it exits then)."""
+        as soon as the client reports an init error, or when ``running()`` turns False."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.idle.wait(0.05):
                 return True
-            if self.init_errors:
+            if self.init_errors or not running():
                 return False
         return False
 

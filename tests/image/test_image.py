@@ -94,9 +94,11 @@ def test_the_client_starts_and_handles_every_event(runtime_run: RuntimeRun) -> N
     # back to asking for the next event
     assert runtime_run.api.init_errors == [], runtime_run.init.events()
     assert runtime_run.api.unexpected == []
+    assert runtime_run.returncode is None, (
+        f"the client exited by itself (status {runtime_run.returncode}): {runtime_run.everything()}"
+    )
     assert all(i.finished.is_set() for i in runtime_run.invocations), runtime_run.everything()
     assert runtime_run.reached_idle
-    assert runtime_run.returncode is None, "the client exited by itself"
     # And nothing was written under the task root (read-only in Lambda)
     assert runtime_run.task_root_changes == []
 
