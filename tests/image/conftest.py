@@ -32,6 +32,28 @@ from tests.image.harness import (
 )
 from tests.image.runtime_venv import VenvBuildError, ensure_venv, interpreter, venv_python
 
+FUNCTION = "aws:lambda/function:Function"
+
+
+@pytest.fixture(scope="module")
+def deployed_environment() -> dict[str, str]:
+    """What Lambda puts in the function's environment, from the Pulumi program's Function (run
+    under Pulumi's mocks): its variables, plus the log format and level of its logging config,
+    its name and memory size. So the handler starts with what the stack really gives it."""
+    from tests.infra.pulumi_harness import run_program
+
+    inputs = run_program().one(FUNCTION).inputs
+    logging_config = inputs.get("loggingConfig", {})
+    env = {str(k): str(v) for k, v in inputs.get("environment", {}).get("variables", {}).items()}
+    env["AWS_LAMBDA_LOG_FORMAT"] = str(logging_config.get("logFormat", "Text"))
+    if "applicationLogLevel" in logging_config:
+        env["AWS_LAMBDA_LOG_LEVEL"] = str(logging_config["applicationLogLevel"])
+    env["AWS_LAMBDA_FUNCTION_NAME"] = str(inputs["name"])
+    env["AWS_LAMBDA_LOG_GROUP_NAME"] = str(logging_config.get("logGroup", ""))
+    if "memorySize" in inputs:
+        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(int(inputs["memorySize"]))
+    return env
+
 
 def _s3(endpoint: str) -> Any:
     return boto3.client(
@@ -93,7 +115,9 @@ def uploaded(moto_endpoint: str) -> Uploaded:
 @pytest.fixture(scope="module", params=["telemetry-fd", "stdout"])
 def runtime_run(
     request: pytest.FixtureRequest,
+    *,
     image_runtime: ImageRuntime,
+    deployed_environment: dict[str, str],
     moto_endpoint: str,
     uploaded: Uploaded,
     tmp_path_factory: pytest.TempPathFactory,
@@ -112,7 +136,7 @@ def runtime_run(
         put_event(uploaded.bucket, MISSING_KEY, version_id=None, etag=uploaded.etag, size=1),
         put_event(MISSING_BUCKET, uploaded.key, version_id=None, etag=uploaded.etag, size=1),
     ]
-    env = lambda_environment(image_runtime, AWS_ENDPOINT_URL=moto_endpoint)
+    env = lambda_environment(image_runtime, **deployed_environment, AWS_ENDPOINT_URL=moto_endpoint)
     workdir = tmp_path_factory.mktemp("runtime")
     telemetry = request.param == "telemetry-fd"
     return run_runtime_client(image_runtime, events, workdir, env, telemetry=telemetry)

@@ -85,8 +85,9 @@ class RuntimeRun:
 
 
 def lambda_environment(image: ImageRuntime, **extra: str) -> dict[str, str]:
-    """The environment Lambda gives a function's process, with fake credentials; nothing is
-    inherited from the test run (no PYTHONPATH, profile or real credentials leak in)."""
+    """The environment Lambda gives a function's process, with fake credentials, updated with
+    ``extra``; nothing is inherited from the test run (no PYTHONPATH, profile or real
+    credentials leak in)."""
     env = {
         "PATH": f"{image.python.parent}:/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
@@ -103,8 +104,8 @@ def lambda_environment(image: ImageRuntime, **extra: str) -> dict[str, str]:
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]00000000000000000000000000000000",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        # The function's log configuration: JSON, and INFO (without a level the client drops
-        # INFO records in JSON format).
+        # The stack's log configuration (the run takes it from the Pulumi program): JSON, and
+        # INFO (in JSON format, without a level the client drops INFO records).
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_LAMBDA_LOG_LEVEL": "INFO",
         "AWS_REGION": REGION,

@@ -88,6 +88,16 @@ def test_the_task_root_holds_only_what_the_dockerfile_copies(image_runtime: Imag
 # --- run by the runtime interface client -------------------------------------------------------
 
 
+def test_the_stack_gives_the_function_json_logs_with_a_level(
+    deployed_environment: dict[str, str],
+) -> None:
+    # Given the environment the Pulumi program's function gets
+    # Then its records are JSON, and a level is set: without one, the client (4.2.2) drops
+    # INFO records in JSON format, the summarized record among them
+    assert deployed_environment["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+    assert deployed_environment.get("AWS_LAMBDA_LOG_LEVEL") in ("DEBUG", "INFO", "TRACE")
+
+
 def test_the_client_starts_and_handles_every_event(runtime_run: RuntimeRun) -> None:
     # Given one cold start and three events served by the fake Runtime API
     # Then the handler loaded (no init error), every event was answered, and the client went
