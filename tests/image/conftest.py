@@ -3,6 +3,7 @@ server holding the uploaded object, and one run of the runtime interface client.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -75,6 +76,12 @@ def image_runtime(tmp_path_factory: pytest.TempPathFactory) -> ImageRuntime:
         venv = ensure_venv(python, version)
     except VenvBuildError as exc:
         pytest.fail(f"cannot build the image venv: {exc}", pytrace=False)
+    if image_version is not None and version != image_version:
+        warnings.warn(
+            f"no Python {image_version} (the image's) on this machine: the image venv uses "
+            f"Python {version}",
+            stacklevel=1,
+        )
     task_root = tmp_path_factory.mktemp("image") / "var-task"
     lay_out_task_root(text, task_root)
     return ImageRuntime(
