@@ -149,11 +149,6 @@ def test_the_summarized_record_has_the_object_and_summary_at_the_top_level(
     assert record["summary"]["transactions"] == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8: today's handler passes Decimals to the runtime's formatter, which writes "
-    "them as strings (json default=str); remove this mark when the handler writes number literals",
-)
 def test_the_summarized_records_money_is_an_exact_number(runtime_run: RuntimeRun) -> None:
     # Given the summarized record, parsed with floats read as Decimal
     records = runtime_run.phases[SUMMARIZED].records()
@@ -162,11 +157,6 @@ def test_the_summarized_records_money_is_an_exact_number(runtime_run: RuntimeRun
     assert record["summary"]["total_balance"] == Decimal("39.74")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8: today's handler leaves botocore at the root level (INFO), so 'Found "
-    "credentials' lands in the log; remove this mark when third-party loggers stay at WARNING",
-)
 def test_no_third_party_info_lines(runtime_run: RuntimeRun) -> None:
     # Given every record the process printed at INFO (the function's log level)
     records = runtime_run.everything().records()
