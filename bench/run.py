@@ -13,8 +13,9 @@ What it measures, every comparison between peers in the same run (the machine is
 3. Fully quoted vs unquoted files of the same rows (``--quoted-rows``), in both of the above.
 4. Import cold start: ``python -c "import ..."``, ``--cold-runs`` runs each, interleaved.
 5. Installed size of lambda/requirements.txt, ``pip install --target`` into a cached directory.
-The lake variant (bench/peers/txsummary_lake.py) joins 1 and 2 when ``txsummary.aws.lake`` is
-importable, and is reported as not available otherwise.
+The lake variant (bench/peers/txsummary_inproc.py ``--lake`` / ``load_lake``) joins 1 and 2
+when ``txsummary.aws.lake`` is importable, and is reported as not available otherwise.
+bench/notes.md, when present, is appended to the report (analysis that survives a rerun).
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ from typing import IO, Any, TypeVar
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PEERS = BENCH / "peers"
-DATA = BENCH / "data"
 RUNTIME_REQUIREMENTS = ROOT / "lambda" / "requirements.txt"
+# Outside the tree: mypy and ruff must not see an installed site-packages.
+SIZE_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "txsummary-bench"
+NOTES = BENCH / "notes.md"  # appended to the report as written, when present
 PATH = "{path}"  # placeholder in a peer's command line
 DEFAULT_SEED = 20240715
 
@@ -413,7 +416,7 @@ def bench_warm(data: DataFile, runs: int) -> dict[str, WarmResult]:
 COLD_TXSUMMARY = "import txsummary.handler"
 COLD_BASELINE = "import pandas, boto3"
 COLD_POWERTOOLS = f"import pandas, boto3, {POWERTOOLS}"
-COLD_FEATURES = "import txsummary.handler (e-mail and lake on)"
+COLD_FEATURES = "import txsummary.handler, e-mail and lake on"
 # What the function's environment looks like with e-mail and the lake configured (issue 9).
 FEATURE_ENV = {
     "SUMMARY_TABLE": "bench-summaries",
@@ -515,11 +518,11 @@ def _requirement_names(requirements: Path) -> frozenset[str]:
 
 
 def installed_size(requirements: Path) -> InstalledSize:
-    """``pip install --target`` into bench/data, keyed by the file's content and the Python."""
+    """``pip install --target`` into SIZE_CACHE, keyed by the file's content and the Python."""
     key = hashlib.sha256(
         requirements.read_bytes() + f"{sys.version}/{platform.machine()}".encode()
     ).hexdigest()[:12]
-    target = DATA / f"site-{key}"
+    target = SIZE_CACHE / f"site-{key}"
     done_marker = target / ".bench-complete"
     cached = done_marker.is_file()
     if not cached:
@@ -605,6 +608,10 @@ def _load() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _runs(n: int, noun: str = "run") -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _met(ok: bool) -> str:
     return "met" if ok else "**NOT met**"
 
@@ -665,7 +672,7 @@ def _whole_section(results: Results, repeat: int) -> list[str]:
         "## Whole process",
         "",
         f"Each peer as its own process (interpreter start, imports, reading the file, output), "
-        f"{repeat} runs per file, round-robin with a rotating start. Peak RSS is the child's "
+        f"{_runs(repeat)} per file, round-robin with a rotating start. Peak RSS is the child's "
         "`ru_maxrss` from `os.wait4`. txsummary is `.venv/bin/txsummary summarize PATH "
         "--format json`; the others are `python bench/peers/SCRIPT.py PATH`.",
         "",
@@ -701,7 +708,7 @@ def _warm_section(results: Results, runs: int) -> list[str]:
         "",
         "Each peer in its own long-lived worker (`bench/peers/warm.py MODULE`) that imports "
         "once, sets up (DuckDB: one connection), runs the file once untimed, then "
-        f"{runs} timed runs, round-robin across workers; each run is a fresh query on the "
+        f"{_runs(runs, 'timed run')}, round-robin across workers; each run is a fresh query on the "
         "file. Time is `perf_counter` around the call in the worker. txsummary is "
         "`summarize_stream(open(path, 'rb'), path)`. Worker RSS is the worker's peak "
         "(`ru_maxrss`), imports included.",
@@ -810,7 +817,7 @@ def _cold_section(cold: ColdStart) -> list[str]:
     lines = [
         "## Import cold start",
         "",
-        f'`python -c "..."`, {runs} runs each, interleaved, after one untimed run each. '
+        f'`python -c "..."`, {_runs(runs)} each, interleaved, after one untimed run each. '
         "The e-mail-and-lake row imports the handler with `SUMMARY_TABLE`, `EMAIL_FROM`, "
         "`EMAIL_TO`, `EMAIL_ALLOWED_DOMAINS` and `LAKE_BUCKET` set (and fake AWS "
         "credentials); it costs more only if the handler does more at import when they are.",
@@ -821,16 +828,29 @@ def _cold_section(cold: ColdStart) -> list[str]:
     for label, times in cold.times.items():
         ratio = cold.ratio(label, COLD_BASELINE)
         lines.append(
-            f"| `{label}` | {_median(times) * 1000:.0f} | {_range(times, 1000, 0)} "
+            f"| {_code(label)} | {_median(times) * 1000:.0f} | {_range(times, 1000, 0)} "
             f"| {'n/a' if ratio is None else f'{ratio:.2f}x'} |"
         )
     for label, why in {**cold.failed, **cold.skipped}.items():
         verb = "failed" if label in cold.failed else "skipped"
-        lines.append(f"| `{label}` | {verb}: {why} | | |")
+        lines.append(f"| {_code(label)} | {verb}: {why} | | |")
     powertools = cold.ratio(COLD_TXSUMMARY, COLD_POWERTOOLS)
     if powertools is not None:
         lines += ["", f"`{COLD_TXSUMMARY}` / `{COLD_POWERTOOLS}`: {powertools:.2f}x."]
     return [*lines, ""]
+
+
+def _home(path: Path) -> str:
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)
+
+
+def _code(label: str) -> str:
+    """``import x, with y`` -> ```import x`, with y``: the Python part as code."""
+    code, sep, rest = label.partition(", e-mail")
+    return f"`{code}`{sep}{rest}"
 
 
 def _size_section(size: InstalledSize | None) -> list[str]:
@@ -842,7 +862,7 @@ def _size_section(size: InstalledSize | None) -> list[str]:
         "",
         f"`pip install --target DIR -r {rel}` for this Python and platform (bytecode as pip "
         "writes it), measured from each distribution's `RECORD`; MB = 10^6 bytes. "
-        f"Cached in `bench/data/{size.directory.name}`"
+        f"Cached in `{_home(size.directory)}`"
         + (" (reused)." if size.cached else " (installed by this run)."),
         "",
         "| Distribution | Listed in the requirements | Installed (MB) | Share |",
@@ -851,7 +871,12 @@ def _size_section(size: InstalledSize | None) -> list[str]:
     for name, nbytes in sorted(size.by_distribution.items(), key=lambda kv: -kv[1]):
         lines.append(
             f"| {name} | {'yes' if name in size.direct else 'dependency'} "
-            f"| {nbytes / 1e6:.1f} | {nbytes / size.total_bytes:.0%} |"
+            f"| {nbytes / 1e6:.1f} | {nbytes / size.total_bytes:.1%} |"
+        )
+    unlisted = size.total_bytes - sum(size.by_distribution.values())
+    if unlisted >= 50_000:
+        lines.append(
+            f"| (files in no RECORD) | | {unlisted / 1e6:.1f} | {unlisted / size.total_bytes:.1%} |"
         )
     lines.append(f"| **total** | | **{size.total_bytes / 1e6:.1f}** | 100% |")
     return [*lines, ""]
@@ -991,6 +1016,8 @@ def report(
     lines += _answers_section(results)
     lines += _cold_section(results.cold)
     lines += _size_section(results.size)
+    if NOTES.is_file():  # hand-written analysis that survives regenerating this report
+        lines += [NOTES.read_text().strip(), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
