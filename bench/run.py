@@ -21,6 +21,7 @@ bench/notes.md, when present, is appended to the report (analysis that survives 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.util
@@ -354,13 +355,19 @@ class Worker:
             self._stderr.seek(0)
             tail = self._stderr.read().decode(errors="replace").strip()[-2000:]
             return {"error": f"worker exited ({self._proc.wait()}): {tail}"}
-        reply: dict[str, Any] = json.loads(line)
+        try:
+            reply: dict[str, Any] = json.loads(line)
+        except ValueError:
+            return {"error": f"not a reply: {line[:200]!r}"}
         return reply
 
     def run(self, path: Path, *, timed: bool) -> None:
         assert self._proc.stdin is not None
-        self._proc.stdin.write(f"{path}\n")
-        self._proc.stdin.flush()
+        try:
+            self._proc.stdin.write(f"{path}\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # the worker died; _read says why
         reply = self._read()
         if "error" in reply:
             self.result.error = str(reply["error"])
@@ -378,7 +385,8 @@ class Worker:
 
     def close(self) -> None:
         if self._proc.stdin is not None:
-            self._proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                self._proc.stdin.close()
         try:
             self._proc.wait(timeout=60)
         except subprocess.TimeoutExpired:

@@ -15,15 +15,27 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import os
 import resource
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
+
+
+def _protocol_channel() -> TextIO:
+    """The real stdout for the replies; anything a peer prints goes to stderr instead."""
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return channel
+
+
+_CHANNEL = _protocol_channel() if __name__ == "__main__" else sys.stdout
 
 
 def _say(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+    _CHANNEL.write(json.dumps(obj) + "\n")
+    _CHANNEL.flush()
 
 
 def main(spec: str) -> None:
