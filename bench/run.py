@@ -682,7 +682,8 @@ def _whole_section(results: Results, repeat: int) -> list[str]:
         f"Each peer as its own process (interpreter start, imports, reading the file, output), "
         f"{_runs(repeat)} per file, round-robin with a rotating start. Peak RSS is the child's "
         "`ru_maxrss` from `os.wait4`. txsummary is `.venv/bin/txsummary summarize PATH "
-        "--format json`; the others are `python bench/peers/SCRIPT.py PATH`.",
+        "--format json`; the others are `python bench/peers/SCRIPT.py PATH`, the lake "
+        "variant `python bench/peers/txsummary_inproc.py --lake PATH`.",
         "",
     ]
     for data in results.files:
@@ -891,7 +892,14 @@ def _size_section(size: InstalledSize | None) -> list[str]:
 
 
 def _targets(results: Results) -> list[str]:
-    lines = ["## Targets", "", "| Target | Measured | Verdict |", "|---|---|---|"]
+    lines = [
+        "## Targets",
+        "",
+        "From issue 7 (the pandas core) and issue 9 (the lake), as measured in this run.",
+        "",
+        "| Target | Measured | Verdict |",
+        "|---|---|---|",
+    ]
     plain = [d for d in results.files if not d.quoted]
     largest = max(plain, key=lambda d: d.rows)
     smallest = min(plain, key=lambda d: d.rows)
