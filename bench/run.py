@@ -578,6 +578,7 @@ class Results:
     cold: ColdStart
     size: InstalledSize | None
     quoted_pair: tuple[DataFile, DataFile] | None  # (unquoted, quoted) of the same rows
+    loads: dict[str, str]  # load averages when each section started, by section
 
 
 def _version(package: str) -> str:
@@ -692,6 +693,8 @@ def _whole_section(results: Results, repeat: int) -> list[str]:
         lines += [
             f"### {data.label} ({data.path.stat().st_size / 1e6:.1f} MB, `{data.path.name}`)",
             "",
+            f"Load average when it started: {results.loads.get(f'whole {data.label}', '?')}.",
+            "",
             "| Peer | Median wall (s) | Min-max (s) | txsummary / peer, time "
             "| Median peak RSS (MiB) | txsummary / peer, RSS |",
             "|---|---:|---:|---:|---:|---:|",
@@ -728,6 +731,8 @@ def _warm_section(results: Results, runs: int) -> list[str]:
         ref = warm[TXSUMMARY]
         lines += [
             f"### {data.label}",
+            "",
+            f"Load average when it started: {results.loads.get(f'warm {data.label}', '?')}.",
             "",
             "| Peer | Median (ms) | Min-max (ms) | txsummary / peer | Import + setup (ms) "
             "| Worker peak RSS (MiB) |",
@@ -821,12 +826,13 @@ def _quoted_section(results: Results) -> list[str]:
     return [*lines, ""]
 
 
-def _cold_section(cold: ColdStart) -> list[str]:
+def _cold_section(cold: ColdStart, cold_load: str) -> list[str]:
     runs = max((len(t) for t in cold.times.values()), default=0)
     lines = [
         "## Import cold start",
         "",
-        f'`python -c "..."`, {_runs(runs)} each, interleaved, after one untimed run each. '
+        f'`python -c "..."`, {_runs(runs)} each, interleaved, after one untimed run each '
+        f"(load average when it started: {cold_load}). "
         "The e-mail-and-lake row imports the handler with `SUMMARY_TABLE`, `EMAIL_FROM`, "
         "`EMAIL_TO`, `EMAIL_ALLOWED_DOMAINS` and `LAKE_BUCKET` set (and fake AWS "
         "credentials); it costs more only if the handler does more at import when they are.",
@@ -1030,7 +1036,7 @@ def report(
     lines += _warm_section(results, warm_runs)
     lines += _quoted_section(results)
     lines += _answers_section(results)
-    lines += _cold_section(results.cold)
+    lines += _cold_section(results.cold, results.loads.get("cold", "?"))
     lines += _size_section(results.size)
     if NOTES.is_file():  # hand-written analysis that survives regenerating this report
         lines += [NOTES.read_text().strip(), ""]
@@ -1093,13 +1099,25 @@ def main(argv: list[str] | None = None) -> int:
     load_start = _load()
     files, quoted_pair = _files(args.rows, args.quoted_rows, args.seed)
     peers = whole_peers()
+    loads: dict[str, str] = {}
+
+    def noting_load(section: str, measure: Callable[[], T]) -> T:
+        loads[section] = _load()
+        return measure()
+
     results = Results(
         files=files,
-        whole=_each(files, lambda d: bench_whole(d, args.repeat, peers)),
-        warm=_each(files, lambda d: bench_warm(d, args.warm_runs)),
-        cold=cold_start(args.cold_runs),
+        whole=_each(
+            files,
+            lambda d: noting_load(f"whole {d.label}", lambda: bench_whole(d, args.repeat, peers)),
+        ),
+        warm=_each(
+            files, lambda d: noting_load(f"warm {d.label}", lambda: bench_warm(d, args.warm_runs))
+        ),
+        cold=noting_load("cold", lambda: cold_start(args.cold_runs)),
         size=None if args.no_size else installed_size(RUNTIME_REQUIREMENTS),
         quoted_pair=quoted_pair,
+        loads=loads,
     )
     text = report(
         results,
