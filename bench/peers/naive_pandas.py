@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
 
-def main(path: str) -> None:
+def answer(path: str) -> dict[str, Any]:
     df = pd.read_csv(path)
     df["Month"] = df["Date"].str.split("/").str[0].astype(int)
     amounts = df["Transaction"]
     credits = amounts[amounts > 0]
     debits = amounts[amounts < 0]
     by_month = df.groupby("Month")["Transaction"].agg(["count", "sum"])
-    result = {
+    return {
         "transactions": len(df),
         "total_balance": repr(float(amounts.sum())),
         "months": {str(month): int(count) for month, count in by_month["count"].items()},
         "average_credit": float(credits.mean()),
         "average_debit": float(debits.mean()),
     }
-    print(json.dumps(result))
+
+
+def load() -> Callable[[str], dict[str, Any]]:
+    return answer
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    print(json.dumps(answer(sys.argv[1])))

@@ -1,13 +1,18 @@
 """Peer: polars lazy scan with Transaction as Decimal(18,2), streaming engine.
 
-python bench/peers/polars_streaming.py PATH   -> one JSON line (see bench/run.py)
+    python bench/peers/polars_streaming.py PATH   -> one JSON line (see bench/run.py)
+
+``load()`` is what bench/peers/warm.py calls once after the import; each call of the function
+it returns builds and collects the lazy query afresh.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -16,7 +21,7 @@ def _average(total: Decimal, count: int) -> str | None:
     return None if count == 0 else str(total / count)
 
 
-def main(path: str) -> None:
+def answer(path: str) -> dict[str, Any]:
     amount = pl.col("Transaction")
     frame = (
         pl.scan_csv(path, schema_overrides={"Transaction": pl.Decimal(18, 2), "Date": pl.String})
@@ -36,7 +41,7 @@ def main(path: str) -> None:
     )
     rows = frame.to_dicts()
     zero = Decimal(0)
-    result = {
+    return {
         "transactions": sum(int(r["transactions"]) for r in rows),
         "total_balance": str(sum((r["balance"] or zero for r in rows), zero)),
         "months": {str(r["month"]): int(r["transactions"]) for r in rows},
@@ -47,8 +52,11 @@ def main(path: str) -> None:
             sum((r["debit_sum"] or zero for r in rows), zero), sum(r["debits"] for r in rows)
         ),
     }
-    print(json.dumps(result))
+
+
+def load() -> Callable[[str], dict[str, Any]]:
+    return answer
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    print(json.dumps(answer(sys.argv[1])))

@@ -1,0 +1,116 @@
+"""txsummary in-process, through its stable Python entry point ``summarize_stream``.
+
+    python bench/peers/txsummary_inproc.py [--lake] PATH   -> one JSON line (see bench/run.py)
+
+bench/peers/warm.py imports this once and calls ``load()(path)`` (or ``load_lake()(path)``) per
+file: what a warm Lambda pays per object once its imports are done (the S3 read aside).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from txsummary.core.model import Summary
+from txsummary.core.summarize import summarize_stream
+
+
+def comparable(summary: Summary) -> dict[str, Any]:
+    """The Summary in the peers' JSON shape (money as decimal text, months by key)."""
+    data = summary.to_dict()
+    return {
+        "transactions": data["transactions"],
+        "total_balance": str(data["total_balance"]),
+        "months": {
+            (str(m["month"]) if m["year"] is None else f"{m['year']}-{m['month']}"): m[
+                "transactions"
+            ]
+            for m in data["months"]
+        },
+        "average_credit": _text(data["average_credit"]),
+        "average_debit": _text(data["average_debit"]),
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def answer(path: str) -> dict[str, Any]:
+    with open(path, "rb") as stream:
+        return comparable(summarize_stream(stream, path))
+
+
+def load() -> Callable[[str], dict[str, Any]]:
+    return answer
+
+
+# --------------------------------------------------------------------------------- lake on
+# Issue 9: summarize_stream(..., on_rows=<LakeWriter>). Reported as not available (ImportError
+# from load_lake) while txsummary.aws.lake is not importable or does not fit open_lake. The
+# Parquet goes to a temporary directory and is never uploaded: this measures the writing.
+
+OnRows = Callable[[Any], None]  # called with each chunk's valid rows (a pandas DataFrame)
+
+
+@contextmanager
+def open_lake(path: str, workdir: Path) -> Iterator[OnRows]:
+    """One LakeWriter for one file, finished on exit (files closed, nothing uploaded).
+
+    The only place that knows LakeWriter's API (CONTRACTS.md: it consumes the ``on_rows``
+    frames, writes Parquet to local temporary storage and uploads only on commit).
+    ASSUMED until txsummary.aws.lake lands: check the constructor and the finishing call.
+    """
+    lake = importlib.import_module("txsummary.aws.lake")
+    try:
+        writer = lake.LakeWriter(
+            source_bucket="bench", source_key=Path(path).name, source_version=None, tmp_dir=workdir
+        )
+    except (TypeError, AttributeError) as exc:
+        raise ImportError(f"LakeWriter differs from bench's assumption: {exc}") from exc
+    try:
+        yield getattr(writer, "write", writer)
+    finally:
+        writer.close()
+
+
+def answer_lake(path: str) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="txsummary-bench-lake-") as workdir,
+        open_lake(path, Path(workdir)) as on_rows,
+        open(path, "rb") as stream,
+    ):
+        # Passed through a dict: a core without the on_rows parameter still type-checks.
+        options: dict[str, Any] = {"on_rows": on_rows}
+        summary: Summary = summarize_stream(stream, path, **options)
+        return comparable(summary)
+
+
+def load_lake() -> Callable[[str], dict[str, Any]]:
+    importlib.import_module("txsummary.aws.lake")  # ImportError: "not available"
+    return answer_lake
+
+
+# ------------------------------------------------------------------------------------ main
+
+
+def main(argv: list[str]) -> None:
+    if argv[0] == "--lake":
+        try:
+            run = load_lake()
+        except ImportError as exc:
+            print(json.dumps({"unavailable": str(exc)}))
+            return
+        print(json.dumps(run(argv[1])))
+    else:
+        print(json.dumps(answer(argv[0])))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
