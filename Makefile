@@ -31,4 +31,4 @@ demo: $(STAMP)
 	$(BIN)/txsummary demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info lambda/*.egg-info
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info lambda/*.egg-info
