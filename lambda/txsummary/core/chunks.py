@@ -36,7 +36,8 @@ _WINDOW = 1 << 20
 # vectorized scan is cheaper (a quoted field holding many line breaks).
 _WALK = 32
 # Compressed bytes fed to zlib per call, and the most it may return per call. Both are fixed, so
-# what was inflated before a corrupt spot does not depend on the block size.
+# what was inflated before a corrupt spot (zlib drops the output of the call that fails) does not
+# depend on the block size or on how the reads were split.
 _GZIP_IN = 64 << 10
 _GZIP_OUT = 256 << 10
 
@@ -84,7 +85,11 @@ def raw_blocks(
             yield block
 
     blocks = read()
-    first = next(blocks, b"")
+    first = b""
+    for block in blocks:  # a read may return less than the two bytes of the magic
+        first += block
+        if len(first) >= len(GZIP_MAGIC):
+            break
     if not first:
         return
     if first.startswith(GZIP_MAGIC):
@@ -125,22 +130,32 @@ def _gunzip(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
     decomp = zlib.decompressobj(wbits=31)
     total = 0
     try:
-        for block in blocks:
-            view = memoryview(block)
-            for start in range(0, len(view), _GZIP_IN):
-                data: bytes | memoryview = view[start : start + _GZIP_IN]
-                while data:
-                    if decomp.eof:  # the next member of a multi-member file starts here
-                        decomp = zlib.decompressobj(wbits=31)
-                    total = yield from _emit(decomp.decompress(data, _GZIP_OUT), total, limit)
-                    data = decomp.unused_data if decomp.eof else decomp.unconsumed_tail
-                # Output held back by the cap although all input was consumed.
-                while not decomp.eof and (out := decomp.decompress(b"", _GZIP_OUT)):
-                    total = yield from _emit(out, total, limit)
+        for piece in _fixed_pieces(blocks, _GZIP_IN):
+            data = piece
+            while data:
+                if decomp.eof:  # the next member of a multi-member file starts here
+                    decomp = zlib.decompressobj(wbits=31)
+                total = yield from _emit(decomp.decompress(data, _GZIP_OUT), total, limit)
+                data = decomp.unused_data if decomp.eof else decomp.unconsumed_tail
+            # Output held back by the cap although all input was consumed.
+            while not decomp.eof and (out := decomp.decompress(b"", _GZIP_OUT)):
+                total = yield from _emit(out, total, limit)
     except zlib.error as exc:
         raise StreamError(f"not a valid gzip stream ({exc})") from exc
     if not decomp.eof:
         raise StreamError("gzip stream is truncated")
+
+
+def _fixed_pieces(blocks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """The same bytes in pieces of exactly ``size`` bytes (the last may be shorter)."""
+    held = bytearray()
+    for block in blocks:
+        held += block
+        while len(held) >= size:
+            yield bytes(held[:size])
+            del held[:size]
+    if held:
+        yield bytes(held)
 
 
 def _emit(out: bytes, total: int, limit: int) -> Generator[bytes, None, int]:
