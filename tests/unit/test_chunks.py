@@ -11,6 +11,7 @@ import io
 import itertools
 import zlib
 from collections.abc import Iterable
+from unittest.mock import patch
 
 import pytest
 from hypothesis import example, given, settings
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.unit.conftest import rejection
 from tests.unit.streams import MIB, GeneratedStream, SplitStream, gzip_bomb, repeated
+from txsummary.core import chunks
 from txsummary.core.chunks import (
     MAX_DECOMPRESSED_BYTES,
     MAX_RECORD_BYTES,
@@ -305,3 +307,26 @@ def test_inflated_blocks_stay_small_on_a_bomb() -> None:
 def test_the_bomb_helper_is_valid_gzip() -> None:
     assert gzip.decompress(b"".join(gzip_bomb(b"0", 3 * MIB))) == b"0" * (3 * MIB)
     assert zlib.decompress(b"".join(gzip_bomb(b"\0", 2 * MIB)), wbits=31) == bytes(2 * MIB)
+
+
+@pytest.mark.parametrize("walk", [0, 1, 2])
+@settings(max_examples=150)
+@given(data=hostile_bytes, cuts=st.lists(st.integers(0, 200), max_size=8), limit=st.integers(1, 40))
+def test_the_vectorized_scan_agrees_with_the_oracle(
+    walk: int, data: bytes, cuts: list[int], limit: int
+) -> None:
+    # Given the line-by-line walk cut short, so the vectorized scan does the work
+    with patch.object(chunks, "_WALK", walk):
+        # When chunked, Then the oracle's records come out all the same
+        check_against_oracle(data, split(data, cuts), limit)
+
+
+def test_many_line_breaks_inside_one_quoted_field() -> None:
+    # Given a valid record whose quoted field holds 300,000 line breaks, between plain rows
+    field = b'"' + b"\n" * 300_000 + b'"'
+    data = b"Id,Date,Transaction\n1,7/1,+1\n2,7/1," + field + b"\n3,7/1,+1\n"
+    # When chunked in small blocks
+    pieces = split(data, range(0, len(data), 4096))
+    # Then it is one record, on line 3, and the next row is on line 300,004
+    check_against_oracle(data, pieces, MAX_RECORD_BYTES)
+    assert [line for _, line in oracle(data)] == [1, 2, 3, 300_004]
