@@ -330,3 +330,14 @@ def test_many_line_breaks_inside_one_quoted_field() -> None:
     # Then it is one record, on line 3, and the next row is on line 300,004
     check_against_oracle(data, pieces, MAX_RECORD_BYTES)
     assert [line for _, line in oracle(data)] == [1, 2, 3, 300_004]
+
+
+def test_binary_data_is_named_as_such() -> None:
+    # Given 2 MiB of NUL bytes, When chunked, Then line 1 is refused as binary data
+    _, error = chunked([bytes(2 * MIB)])
+    assert error is not None
+    assert error.line == 1
+    assert str(error) == (
+        "record is longer than 1 MiB (1,048,576 bytes), with NUL bytes: "
+        "binary data, not a UTF-8 CSV"
+    )

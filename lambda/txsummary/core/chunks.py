@@ -321,6 +321,8 @@ def _joined(carry: bytearray, block: bytes, end: int) -> bytes:
 def _too_long(seen: bytes, limit: int) -> str:
     """The reason for a record too long, from its first limit + 1 bytes."""
     reason = f"record is longer than {size_text(limit)}"
+    if 0 in seen:
+        return f"{reason}, with NUL bytes: binary data, not a UTF-8 CSV"
     if _CR in seen and _LF not in seen:
         return (
             f"{reason} with no LF but with CR bytes: the file seems to use CR-only line "
