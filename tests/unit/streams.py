@@ -1,5 +1,5 @@
 """Hostile byte streams generated while they are read (never held whole), and a probe that
-runs code in a fresh process and reports its peak RSS."""
+runs code in a fresh process and reports its own peak RSS."""
 
 from __future__ import annotations
 
@@ -128,21 +128,35 @@ def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
     return crc1 ^ crc2
 
 
+# Appended to a probe: at exit, write the process's VmHWM (peak resident set, KiB) to a file.
+# Not ru_maxrss (getrusage or os.wait4): Linux carries the parent's peak over fork/vfork and exec
+# into the child's ru_maxrss, so a probe started from a large pytest process would report the
+# parent's size (seen: 439 MB for a probe whose own peak was 90 MB). VmHWM is the new image's.
+_PEAK_HOOK = """
+import atexit as _atexit, os as _os
+def _record_peak():
+    with open("/proc/self/status") as status:
+        kib = next(line for line in status if line.startswith("VmHWM:")).split()[1]
+    with open(_os.environ["TXSUMMARY_PEAK_FILE"], "w") as out:
+        out.write(kib)
+_atexit.register(_record_peak)
+"""
+
+
 def measure(code: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter from the repository root; it prints one JSON object,
-    returned with ``peak_rss``: the child's peak resident set in bytes, from os.wait4."""
-    with tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(
-            [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=err
+    returned with ``peak_rss``: the child's own peak resident set in bytes (Linux VmHWM)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
+        done = subprocess.run(
+            [sys.executable, "-c", _PEAK_HOOK + code],
+            cwd=REPO,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "TXSUMMARY_PEAK_FILE": str(peak_file)},
         )
-        assert child.stdout is not None
-        out = child.stdout.read()
-        child.stdout.close()
-        # Reap it here, not through Popen, to get its rusage.
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        assert child.returncode == 0, err.read().decode()
-    result: dict[str, object] = json.loads(out)
-    result["peak_rss"] = usage.ru_maxrss * 1024  # Linux reports KiB
+        assert done.returncode == 0, done.stderr.decode()
+        peak = int(peak_file.read_text()) * 1024
+    result: dict[str, object] = json.loads(done.stdout)
+    result["peak_rss"] = peak
     return result
