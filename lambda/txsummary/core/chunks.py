@@ -246,7 +246,7 @@ class _Scanner:
 
     def _window(self, block: bytes, lo: int, hi: int) -> tuple[int, int]:
         """The offsets just after the first and the last boundary in block[lo:hi] (-1, -1 if
-        none), and the parity at hi."""
+        none). Moves the quote parity on to hi."""
         if block.find(b'"', lo, hi) < 0:
             if self.quoted:
                 return -1, -1
