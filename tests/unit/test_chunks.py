@@ -341,3 +341,42 @@ def test_binary_data_is_named_as_such() -> None:
         "record is longer than 1 MiB (1,048,576 bytes), with NUL bytes: "
         "binary data, not a UTF-8 CSV"
     )
+
+
+def verdict(data: bytes, chunk_size: int, limit: int) -> str:
+    from txsummary.core.errors import InvalidFileError
+    from txsummary.core.summarize import summarize_stream
+
+    try:
+        summary = summarize_stream(
+            io.BytesIO(data), "f.csv", chunk_size=chunk_size, max_record_bytes=limit
+        )
+    except InvalidFileError as exc:
+        return exc.describe()
+    return repr(summary)
+
+
+row_texts = st.one_of(
+    st.integers(0, 10**6).map(lambda i: f"{i},7/{i % 28 + 1},+{i % 997}.5\n"),
+    st.integers(0, 10**6).map(lambda i: f"{i},7/1,bad{i}\n"),  # a data error on its line
+    st.integers(40, 90).map(lambda n: "9" * n + "\n"),  # over the 40-byte limit when n > 39
+    st.sampled_from(["\n", "\r\n"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(row_texts, max_size=25),
+    st.booleans(),
+    st.lists(st.integers(1, 600), min_size=2, max_size=3),
+)
+def test_the_verdict_does_not_depend_on_the_block_size(
+    rows: list[str], packed: bool, sizes: list[int]
+) -> None:
+    # Given rows, data errors and over-long lines (a 40-byte limit), maybe gzipped
+    data = ("Id,Date,Transaction\n" + "".join(rows)).encode()
+    if packed:
+        data = gzip.compress(data)
+    # When summarized with different block sizes, Then the verdict and every line are the same
+    verdicts = {verdict(data, size, 40) for size in sizes}
+    assert len(verdicts) == 1, verdicts
