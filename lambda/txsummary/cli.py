@@ -1,14 +1,25 @@
 """txsummary command line: ``summarize PATH`` and ``demo [FILE ...]``.
 
-Exit codes: 0 summary printed, 1 invalid data, 2 usage error, 3 any other failure (I/O, S3).
+Exit codes:
+
+- 0: the summary was printed.
+- 1: the data is invalid (every problem in the file's content; the reasons go to stderr).
+- 2: usage error (bad arguments, no such file, not an s3://bucket/key URL).
+- 3: any other failure: reading the input (I/O, S3), or writing the output (e.g. a full disk:
+  ``txsummary summarize x.csv > /dev/full``), reported on one line of stderr.
+- 141 (128 + SIGPIPE): standard output was closed before everything was written, as in
+  ``txsummary summarize x.csv | head -0``. Nothing is printed: the reader chose to stop. This is
+  the status a shell shows for any tool stopped by a closed pipe (``yes | head -1``), so
+  ``set -o pipefail`` treats txsummary like the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +28,7 @@ from txsummary.core.errors import InvalidFileError
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # Below this size a progress bar would only flicker.
 PROGRESS_MIN_BYTES = 64 << 20
 
@@ -40,11 +52,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "demo":
-        from txsummary_local.demo import run_demo  # noqa: PLC0415 - pulls in moto only for the demo
+    try:
+        code = _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+        _flush_stdout()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except _OutputError as exc:
+        _discard_stdout()
+        _tell(f"txsummary: cannot write to standard output: {exc}")
+        return EXIT_FAILURE
+    return code
 
-        return run_demo(list(args.files), sys.stdout)
-    return _summarize(args.path, args.format)
+
+def _demo(files: list[Path]) -> int:
+    from txsummary_local.demo import run_demo  # noqa: PLC0415 - pulls in moto only for the demo
+
+    if sys.stdout is None:
+        raise _OutputError("it is closed")
+    return run_demo(list(files), sys.stdout)
 
 
 def _summarize(path: str, fmt: str) -> int:
@@ -55,16 +81,61 @@ def _summarize(path: str, fmt: str) -> int:
         with _open(path) as (stream, progress):
             summary = summarize_stream(stream, path, progress=progress)
     except InvalidFileError as exc:
-        print(exc.describe(), file=sys.stderr)
+        _tell(exc.describe())
         return EXIT_INVALID
     except _UsageError as exc:
-        print(f"txsummary: {exc}", file=sys.stderr)
+        _tell(f"txsummary: {exc}")
         return EXIT_USAGE
     except Exception as exc:  # anything else is reported, not a data verdict
-        print(f"txsummary: {path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _tell(f"txsummary: {path}: {type(exc).__name__}: {exc}")
         return EXIT_FAILURE
-    sys.stdout.write(render_json(summary) if fmt == "json" else render_text(summary))
+    _write_stdout(render_json(summary) if fmt == "json" else render_text(summary))
     return 0
+
+
+class _OutputError(Exception):
+    """Standard output cannot be written (full disk, closed descriptor, I/O error)."""
+
+
+def _write_stdout(text: str) -> None:
+    """Write and flush, so that a failure shows here and not at interpreter exit."""
+    if sys.stdout is None:  # started with descriptor 1 closed
+        raise _OutputError("it is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise _OutputError(reason) from exc
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        _write_stdout("")
+
+
+def _discard_stdout() -> None:
+    """Point descriptor 1 at /dev/null, so that the interpreter's own flush at exit finds
+    somewhere to put what is still buffered instead of failing again (and exiting 120)."""
+    try:
+        fd = sys.stdout.fileno() if sys.stdout is not None else -1
+    except (OSError, ValueError):  # not a real file (tests capture it), or closed
+        return
+    if fd < 0:
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _tell(text: str) -> None:
+    """One message on stderr; if stderr itself is gone there is no one left to tell."""
+    with suppress(OSError, ValueError, AttributeError):
+        print(text, file=sys.stderr, flush=True)
 
 
 class _UsageError(Exception):

@@ -12,6 +12,9 @@ MAX_REPORTED_ERRORS = 20
 # A value quoted in a reason is cut to this many characters, so a rejection stays readable and a
 # log record stays far below CloudWatch's 256 KB event limit however long the offending field.
 MAX_SHOWN_CHARS = 40
+# A whole reason is cut to this many characters, should one ever quote a value without shown():
+# with at most MAX_REPORTED_ERRORS of them, a rejection stays under about 25 KB whatever the data.
+MAX_REASON_CHARS = 1000
 
 
 def shown(text: str, empty: str = "empty") -> str:
@@ -30,6 +33,11 @@ class LineError:
     line: int
     reason: str
 
+    def __post_init__(self) -> None:
+        if len(self.reason) > MAX_REASON_CHARS:
+            cut = f"{self.reason[:MAX_REASON_CHARS]}… ({len(self.reason):,} characters)"
+            object.__setattr__(self, "reason", cut)  # frozen: set once, here
+
     def to_dict(self) -> dict[str, int | str]:
         return {"line": self.line, "reason": self.reason}
 
@@ -43,8 +51,8 @@ class InvalidFileError(TxSummaryError):
 
     def __init__(self, source: str, errors: tuple[LineError, ...], error_count: int) -> None:
         self.source = source
-        self.errors = errors
-        self.error_count = error_count
+        self.errors = tuple(errors[:MAX_REPORTED_ERRORS])
+        self.error_count = max(error_count, len(errors))
         super().__init__(self.describe())
 
     def describe(self) -> str:

@@ -36,8 +36,10 @@ def _write(value: Any, out: list[str], default: Any) -> None:
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"not a finite number: {value}")
-        out.append(format(value, "f"))
-    elif isinstance(value, int | float):
+        out.append(format(value, "f"))  # plain digits, never an exponent: 1E+3 is 1000
+    elif isinstance(value, int):
+        out.append(format(Decimal(value), "f"))  # str(int) refuses over 4,300 digits
+    elif isinstance(value, float):
         out.append(json.dumps(value, allow_nan=False))
     elif isinstance(value, dict):
         out.append("{")
