@@ -141,7 +141,7 @@ month_totals = st.builds(
 )
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     months=st.lists(
         st.tuples(st.one_of(st.none(), st.integers(1, 9999)), st.integers(1, 12), month_totals),

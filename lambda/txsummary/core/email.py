@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import parseaddr
 from importlib import resources
@@ -31,9 +32,24 @@ if TYPE_CHECKING:
 
 LOGO_CID = "logo@txsummary"  # the logo part's Content-ID, without the angle brackets
 LOGO_FILE = "logo.png"
-# CRLF line ends, and non-ASCII text in quoted-printable or base64: the bytes are 7-bit ASCII,
-# as SES's raw send wants them.
-MIME_POLICY = policy.SMTP.clone(cte_type="7bit")
+
+
+class _MimePolicy(policy.EmailPolicy):
+    """SMTP's policy (CRLF, 7-bit: non-ASCII text goes quoted-printable or base64, as SES's raw
+    send wants) that encodes a non-ASCII subject with email.header.Header. The default folder
+    can turn a space between two encoded words into folding whitespace, which decoders drop
+    ("a b" arrives as "ab"); Header keeps every space inside the encoded text."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject" and not str(value).isascii():
+            encoded = Header(str(value), "utf-8").encode(
+                linesep=self.linesep, maxlinelen=self.max_line_length
+            )
+            return f"{name}: {encoded}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+MIME_POLICY = _MimePolicy(linesep="\r\n", cte_type="7bit")
 SUBJECT_NAME_CHARS = 80  # a longer file name is cut in the subject (the body has it whole)
 METADATA_EMAIL = "email"  # the user metadata key (x-amz-meta-email) that may pick the recipient
 
