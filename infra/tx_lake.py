@@ -62,7 +62,7 @@ def transactions_lake(
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
         opts=child,
     )
-    rule: dict[str, object] = {
+    rule: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
         "id": "abort-incomplete-uploads",
         "status": "Enabled",
         "filter": {},

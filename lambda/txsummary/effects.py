@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from email.message import EmailMessage
+from enum import StrEnum
 from typing import Protocol
 
 from txsummary.aws.store import EMAIL_PENDING, EMAIL_SENT, REJECTED, SUMMARIZED, StoredRecord

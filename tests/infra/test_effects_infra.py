@@ -147,7 +147,10 @@ def test_lake_bucket_is_private_encrypted_and_tls_only(protected: Program) -> No
     (statement,) = json.loads(protected.one(BUCKET_POLICY).inputs["policy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert statement["Resource"] == [protected.exports["lake_arn"], f"{protected.exports['lake_arn']}/*"]
+    assert statement["Resource"] == [
+        protected.exports["lake_arn"],
+        f"{protected.exports['lake_arn']}/*",
+    ]
     assert protected.one(BUCKET).inputs.get("forceDestroy") is False
     # versioning is optional and off by default
     assert protected.of_type(VERSIONING) == []

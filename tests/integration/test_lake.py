@@ -218,7 +218,9 @@ def test_the_decimal_column_is_the_cents_scaled_exactly(cents: list[int]) -> Non
 def test_the_glue_columns_and_the_parquet_schema_agree() -> None:
     assert [name for name, _ in GLUE_COLUMNS] == SCHEMA.names
     kinds = dict(GLUE_COLUMNS)
-    assert kinds["amount"] == "decimal(18,2)" and SCHEMA.field("amount").type == pa.decimal128(18, 2)
+    assert kinds["amount"] == "decimal(18,2)" and SCHEMA.field("amount").type == pa.decimal128(
+        18, 2
+    )
     assert kinds["amount_cents"] == "bigint" and SCHEMA.field("amount_cents").type == pa.int64()
 
 
@@ -234,7 +236,10 @@ def _summarize(data: bytes, on_rows: Callable[[pd.DataFrame], None]) -> Any:
 @needs_on_rows
 def test_the_lake_holds_the_summary_balance_to_the_cent(lake_s3: S3Client, tmp_path: Path) -> None:
     # Given a file summarized with the lake consuming its rows, in small chunks
-    rows = [f"{i},{1 + i % 12}/{1 + i % 28}/2025,{'-' if i % 3 else '+'}{i}.{i % 100:02d}" for i in range(300)]
+    rows = [
+        f"{i},{1 + i % 12}/{1 + i % 28}/2025,{'-' if i % 3 else '+'}{i}.{i % 100:02d}"
+        for i in range(300)
+    ]
     data = ("Id,Date,Transaction\n" + "\n".join(rows) + "\n").encode()
     with writer(lake_s3, tmp_path) as lake:
         summary = _summarize(data, lake)

@@ -5,23 +5,24 @@ from __future__ import annotations
 import email as stdlib_email
 import io
 from email import policy
+from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 from tests.integration.conftest import REGION
 from tests.integration.effects_support import SENDER, verify_sender
-from txsummary.aws.mail import Mailer, MailConfig, MailConfigError
+from txsummary.aws.mail import MailConfig, MailConfigError, Mailer
 from txsummary.core.render import render_text
 from txsummary.core.summarize import summarize_stream
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
 
+MOTO_ACCOUNT = "123456789012"  # moto's default account
 SAMPLE = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
 
 
@@ -32,7 +33,7 @@ def sesv2(aws: None) -> SESV2Client:
 
 
 def sent_messages() -> list[Any]:
-    return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+    return list(ses_backends[MOTO_ACCOUNT][REGION].sent_messages)
 
 
 def test_e_mail_is_off_without_a_sender() -> None:
@@ -86,7 +87,10 @@ def test_a_summary_is_sent_raw_with_its_mime_tree(sesv2: SESV2Client) -> None:
     raw = message.as_bytes()
     assert raw.isascii() and b"\r\n" in raw
     parsed = stdlib_email.message_from_bytes(raw, policy=policy.default)
-    assert parsed.get_payload()[0].get_content().replace("\r\n", "\n") == render_text(summary)
+    assert isinstance(parsed, EmailMessage)
+    text_part = next(parsed.iter_parts())
+    assert isinstance(text_part, EmailMessage)
+    assert text_part.get_content().replace("\r\n", "\n") == render_text(summary)
 
 
 def test_metadata_picks_an_allowed_recipient(sesv2: SESV2Client) -> None:

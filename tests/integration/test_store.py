@@ -141,7 +141,9 @@ month_totals = st.builds(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     months=st.lists(
         st.tuples(st.one_of(st.none(), st.integers(1, 9999)), st.integers(1, 12), month_totals),
@@ -163,7 +165,8 @@ def test_any_summary_round_trips_exactly_with_integer_numbers_only(
     assert record is not None
     assert record.result() == summary
     raw = dynamodb.get_item(
-        TableName=store.table_name, Key={"pk": {"S": "s3://uploads/in/july.csv"}, "sk": {"S": version}}
+        TableName=store.table_name,
+        Key={"pk": {"S": "s3://uploads/in/july.csv"}, "sk": {"S": version}},
     )["Item"]
     assert all(n.lstrip("-").isdigit() for n in _all_numbers(raw))
 

@@ -33,6 +33,21 @@ def parsed(message: EmailMessage) -> EmailMessage:
     return result
 
 
+def parts(message: EmailMessage) -> list[EmailMessage]:
+    return list(message.iter_parts())  # type: ignore[arg-type]
+
+
+def text_of(message: EmailMessage) -> str:
+    """The text/plain part, with the wire's CRLF line ends as LF."""
+    content: str = parts(message)[0].get_content()
+    return content.replace("\r\n", "\n")
+
+
+def html_of_message(message: EmailMessage) -> str:
+    content: str = parts(parts(message)[1])[0].get_content()
+    return content
+
+
 def summary_message(key: str = "statements/july.csv") -> tuple[EmailMessage, str]:
     summary = summarize_bytes(SAMPLE)
     rendered = email.render_summary(summary, bucket="uploads", key=key, version_id="v1")
@@ -64,10 +79,10 @@ def test_mime_tree_is_text_then_html_with_the_inline_logo() -> None:
     message, _ = summary_message()
     # Then it is alternative(text/plain, related(text/html, image/png))
     assert message.get_content_type() == "multipart/alternative"
-    text, related = message.iter_parts()
+    text, related = parts(message)
     assert text.get_content_type() == "text/plain"
     assert related.get_content_type() == "multipart/related"
-    html, logo = related.iter_parts()
+    html, logo = parts(related)
     assert html.get_content_type() == "text/html"
     assert logo.get_content_type() == "image/png"
     assert logo.get_content_disposition() == "inline"
@@ -79,8 +94,7 @@ def test_mime_tree_is_text_then_html_with_the_inline_logo() -> None:
 def test_the_html_references_the_logo_by_its_content_id_and_nothing_remote() -> None:
     # Given the message
     message, _ = summary_message()
-    related = message.get_payload()[1]
-    html_part, logo = related.iter_parts()
+    html_part, logo = parts(parts(message)[1])
     # When the HTML's images are listed
     html = html_part.get_content()
     sources = [attrs.get("src") for tag, attrs in html_of(html).tags if tag == "img"]
@@ -97,7 +111,7 @@ def test_the_text_part_is_exactly_the_log_text() -> None:
     # Given the message and the log record's text of the same summary
     message, log_text = summary_message()
     # Then the plain part is that text (its line ends are CRLF on the wire, as SMTP wants)
-    text = message.get_payload()[0].get_content().replace("\r\n", "\n")
+    text = text_of(message)
     assert text == log_text
     assert text.startswith("Total balance is 39.74\n")
 
@@ -105,7 +119,7 @@ def test_the_text_part_is_exactly_the_log_text() -> None:
 def test_the_html_shows_the_figures_and_colours_balances() -> None:
     # Given the sample file's HTML
     message, _ = summary_message()
-    html = message.get_payload()[1].get_payload()[0].get_content()
+    html = html_of_message(message)
     text = " ".join(" ".join(html_of(html).text).split())
     # Then it carries the challenge's figures and a row per month
     for figure in ("39.74", "-15.38", "35.25", "July", "August", "4"):
@@ -119,7 +133,7 @@ def test_hostile_keys_are_escaped_in_the_html_and_kept_out_of_headers() -> None:
     # Given an object key with markup, and a newline that could inject a header
     key = HOSTILE_KEY.replace(".csv", "\nBcc: victim@example.com.csv")
     message, _ = summary_message(key)
-    html = message.get_payload()[1].get_payload()[0].get_content()
+    html = html_of_message(message)
     # Then no tag from the key reaches the HTML; the text shows it escaped
     tags = html_of(html).tags
     assert not any(tag == "script" for tag, _ in tags)
@@ -155,10 +169,9 @@ def test_a_rejected_file_mails_its_name_count_and_first_errors() -> None:
     rendered = email.render_rejection(error, bucket="uploads", key="in/<b>bad.csv")
     message = parsed(email.build_message(rendered, sender=SENDER, recipients=TO))
     # Then the text part is the rejection's own description
-    text = message.get_payload()[0].get_content().replace("\r\n", "\n")
-    assert text == error.describe() + "\n"
+    assert text_of(message) == error.describe() + "\n"
     # And the HTML names the file (escaped), the count and each error
-    html = message.get_payload()[1].get_payload()[0].get_content()
+    html = html_of_message(message)
     text = " ".join(html_of(html).text)
     assert "&lt;b&gt;bad.csv" in html and "<b>" not in html
     assert "2 errors" in text

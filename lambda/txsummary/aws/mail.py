@@ -82,9 +82,7 @@ class Mailer:
         """Who gets this object's e-mail; empty when nobody can."""
         from txsummary.core.email import choose_recipients  # noqa: PLC0415
 
-        return choose_recipients(
-            self.config.recipients, metadata, self.config.allowed_domains
-        )
+        return choose_recipients(self.config.recipients, metadata, self.config.allowed_domains)
 
     def message(
         self,
@@ -100,9 +98,7 @@ class Mailer:
         from txsummary.core.errors import InvalidFileError  # noqa: PLC0415
 
         if isinstance(result, InvalidFileError):
-            rendered = email.render_rejection(
-                result, bucket=bucket, key=key, version_id=version_id
-            )
+            rendered = email.render_rejection(result, bucket=bucket, key=key, version_id=version_id)
         else:
             rendered = email.render_summary(result, bucket=bucket, key=key, version_id=version_id)
         return email.build_message(rendered, sender=self.config.sender, recipients=recipients)

@@ -131,7 +131,10 @@ class SummaryStore:
         processed_at: datetime | None = None,
     ) -> bool:
         """Write the item unless it exists; True when this call created it."""
-        item = _base_item(bucket, key, version_id, etag, size, SUMMARIZED, processed_at)
+        item = _base_item(
+            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
+            outcome=SUMMARIZED, processed_at=processed_at,
+        )  # fmt: skip
         item.update(summary_attributes(summary))
         return self._put_new(item, email_status)
 
@@ -148,7 +151,10 @@ class SummaryStore:
         processed_at: datetime | None = None,
     ) -> bool:
         """Write the rejection's item unless it exists; True when this call created it."""
-        item = _base_item(bucket, key, version_id, etag, size, REJECTED, processed_at)
+        item = _base_item(
+            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
+            outcome=REJECTED, processed_at=processed_at,
+        )  # fmt: skip
         item["error_count"] = error.error_count
         item["errors"] = [
             {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
@@ -204,7 +210,9 @@ class SummaryStore:
             raise
         return True
 
-    def release_email(self, bucket: str, key: str, version_id: str | None, etag: str | None) -> None:
+    def release_email(
+        self, bucket: str, key: str, version_id: str | None, etag: str | None
+    ) -> None:
         """Give a claim back after a failed send, so the retry may send at once."""
         try:
             self._client.update_item(
@@ -311,6 +319,7 @@ def _month(month: MonthSummary) -> dict[str, Any]:
 
 
 def _base_item(
+    *,
     bucket: str,
     key: str,
     version_id: str | None,
@@ -333,7 +342,7 @@ def _base_item(
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}  # type: ignore[misc]
+    return {name: _serializer.serialize(value) for name, value in values.items()}
 
 
 def _deserialize(values: Mapping[str, Any]) -> dict[str, Any]:

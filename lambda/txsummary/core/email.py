@@ -132,7 +132,7 @@ def build_message(rendered: Rendered, *, sender: str, recipients: Sequence[str])
     message["To"] = ", ".join(recipients)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
-    html_part = message.get_payload()[1]
+    _, html_part = message.iter_parts()
     assert isinstance(html_part, EmailMessage)
     html_part.add_related(
         logo_png(),
