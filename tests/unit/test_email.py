@@ -4,10 +4,15 @@ choice of recipient. No mocks: these are plain functions."""
 from __future__ import annotations
 
 import email as stdlib_email
+import os
 import re
+import subprocess
+import sys
+import tomllib
 from email import policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +26,8 @@ from txsummary.core.render import render_text
 SAMPLE = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
 SENDER = "txsummary@example.com"
 TO = ("holder@example.com",)
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA = ROOT / "lambda"
 HOSTILE_KEY = 'in/<script>alert("x")</script>&<img src=x onerror=y>.csv'
 
 
@@ -242,3 +249,30 @@ def test_any_key_gives_a_one_line_subject_that_round_trips(key: str) -> None:
     # Then the subject is the rendered one, on one line
     assert message["Subject"] == rendered.subject
     assert "\n" not in rendered.subject and "\r" not in rendered.subject
+
+
+def test_jinja2_is_imported_only_when_an_email_is_rendered() -> None:
+    # Given a fresh interpreter that loads the adapters and the orchestration
+    code = (
+        "import sys, txsummary.effects, txsummary.aws.mail, txsummary.aws.store, "
+        "txsummary.core.email\n"
+        "assert 'jinja2' not in sys.modules, 'jinja2 loaded at import'\n"
+        "from txsummary.core.email import render_rejection\n"
+        "from txsummary.core.errors import InvalidFileError\n"
+        "render_rejection(InvalidFileError('s', (), 1), bucket='b', key='k')\n"
+        "assert 'jinja2' in sys.modules\n"
+    )
+    # Then jinja2 is loaded by the first rendering, not before
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(LAMBDA)}
+    )
+
+
+def test_the_templates_and_logo_ship_as_package_data() -> None:
+    # Given the package-data globs in pyproject.toml
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["txsummary.core"]
+    core = LAMBDA / "txsummary" / "core"
+    shipped = {p for pattern in globs for p in core.glob(pattern)}
+    # Then every template and the logo are matched
+    assert set(core.glob("templates/*")) | {core / "assets" / email.LOGO_FILE} <= shipped
