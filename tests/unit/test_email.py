@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.unit.conftest import rejection, summarize_bytes
 from txsummary.core import email
 from txsummary.core.errors import InvalidFileError, LineError
+from txsummary.core.model import MonthSummary, Summary, Totals
 from txsummary.core.render import render_text
 
 SAMPLE = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
@@ -276,3 +277,18 @@ def test_the_templates_and_logo_ship_as_package_data() -> None:
     shipped = {p for pattern in globs for p in core.glob(pattern)}
     # Then every template and the logo are matched
     assert set(core.glob("templates/*")) | {core / "assets" / email.LOGO_FILE} <= shipped
+
+
+def test_a_file_spanning_decades_lists_the_first_months_in_html_and_all_in_text() -> None:
+    # Given a summary with more months than the HTML lists
+    months = tuple(
+        MonthSummary(2000 + i // 12, 1 + i % 12, Totals(1, 100, 1, 100, 0, 0))
+        for i in range(email.MAX_HTML_MONTHS + 5)
+    )
+    summary = Summary(sum((m.totals for m in months), Totals()), months)
+    rendered = email.render_summary(summary, bucket="b", key="k.csv")
+    # Then the HTML has the first MAX_HTML_MONTHS rows and says how many more; the text has all
+    assert rendered.html.count("December 2000") == 1
+    assert months[-1].name not in rendered.html
+    assert "and 5 more months" in rendered.html
+    assert months[-1].name in rendered.text

@@ -50,6 +50,8 @@ class _MimePolicy(policy.EmailPolicy):
 
 
 MIME_POLICY = _MimePolicy(linesep="\r\n", cte_type="7bit")
+# The HTML's month table stops here (a file may span decades); the text part has them all.
+MAX_HTML_MONTHS = 240
 SUBJECT_NAME_CHARS = 80  # a longer file name is cut in the subject (the body has it whole)
 METADATA_EMAIL = "email"  # the user metadata key (x-amz-meta-email) that may pick the recipient
 
@@ -90,7 +92,12 @@ def render_summary(
             ("Average credit", _money(t.average_credit)),
             ("Average debit", _money(t.average_debit)),
         ],
-        "months": [_month_row(m.name, m.totals) for m in summary.months],
+        "months": [_month_row(m.name, m.totals) for m in summary.months[:MAX_HTML_MONTHS]],
+        "more_months": (
+            f"{len(summary.months) - MAX_HTML_MONTHS:,}"
+            if len(summary.months) > MAX_HTML_MONTHS
+            else ""
+        ),
     }
     return Rendered(
         subject=f"Summary of {_subject_name(key)}: balance {format_cents(t.balance)}",
