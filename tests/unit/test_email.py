@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -97,6 +98,13 @@ def test_mime_tree_is_text_then_html_with_the_inline_logo() -> None:
     assert logo.get_payload(decode=True) == email.logo_png()
     assert message["From"] == SENDER
     assert message["To"] == TO[0]
+
+
+def test_the_date_header_is_the_given_time() -> None:
+    rendered = email.render_summary(summarize_bytes(SAMPLE), bucket="b", key="k.csv")
+    when = datetime(2026, 3, 14, 9, 26, 53, tzinfo=UTC)
+    message = parsed(email.build_message(rendered, sender=SENDER, recipients=TO, date=when))
+    assert message["Date"].datetime == when
 
 
 def test_the_html_references_the_logo_by_its_content_id_and_nothing_remote() -> None:

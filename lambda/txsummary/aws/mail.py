@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
@@ -101,7 +102,12 @@ class Mailer:
             rendered = email.render_rejection(result, bucket=bucket, key=key, version_id=version_id)
         else:
             rendered = email.render_summary(result, bucket=bucket, key=key, version_id=version_id)
-        return email.build_message(rendered, sender=self.config.sender, recipients=recipients)
+        return email.build_message(
+            rendered,
+            sender=self.config.sender,
+            recipients=recipients,
+            date=datetime.now(UTC),
+        )
 
     def send(self, message: EmailMessage, recipients: tuple[str, ...]) -> str:
         """SendEmail with the raw MIME bytes; returns SES's MessageId. Errors propagate."""

@@ -15,10 +15,11 @@ import functools
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import format_datetime, parseaddr
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -131,12 +132,21 @@ def render_rejection(
     )
 
 
-def build_message(rendered: Rendered, *, sender: str, recipients: Sequence[str]) -> EmailMessage:
-    """The MIME tree: alternative(text/plain, related(text/html, image/png logo))."""
+def build_message(
+    rendered: Rendered,
+    *,
+    sender: str,
+    recipients: Sequence[str],
+    date: datetime | None = None,
+) -> EmailMessage:
+    """The MIME tree: alternative(text/plain, related(text/html, image/png logo)). SES adds
+    the Message-ID; ``date`` sets the Date header."""
     message = EmailMessage(policy=MIME_POLICY)
     message["Subject"] = rendered.subject  # encoded (RFC 2047) on output when not ASCII
     message["From"] = sender
     message["To"] = ", ".join(recipients)
+    if date is not None:
+        message["Date"] = format_datetime(date)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     _, html_part = message.iter_parts()
