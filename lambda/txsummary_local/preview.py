@@ -23,6 +23,8 @@ from txsummary.core.summarize import summarize_stream
 CHROMIUM = "chromium"
 DEFAULT_BUCKET = "txsummary-uploads"
 SCREENSHOT_TIMEOUT_S = 60
+BASE_HEIGHT = 760  # the page without table rows, and a margin
+ROW_HEIGHT = 35
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -33,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--key", help="object key to show (default: the file name)")
     parser.add_argument("--to", default="holder@example.com", help="recipient to show")
     parser.add_argument("--width", type=int, default=760, help="screenshot width in pixels")
-    parser.add_argument("--height", type=int, default=1100, help="screenshot height in pixels")
+    parser.add_argument(
+        "--height", type=int, help="screenshot height in pixels (default: fits the table)"
+    )
     args = parser.parse_args(argv)
 
     key = args.key or args.file.name
@@ -41,8 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             summary = summarize_stream(stream, str(args.file))
             rendered = email.render_summary(summary, bucket=args.bucket, key=key)
+            rows = min(len(summary.months), email.MAX_HTML_MONTHS)
         except InvalidFileError as exc:
             rendered = email.render_rejection(exc, bucket=args.bucket, key=key)
+            rows = len(exc.errors) * 2
     message = email.build_message(rendered, sender="txsummary@example.com", recipients=[args.to])
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -69,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--no-first-run",
             "--hide-scrollbars",
             f"--screenshot={png_path.resolve()}",
-            f"--window-size={args.width},{args.height}",
+            f"--window-size={args.width},{args.height or BASE_HEIGHT + ROW_HEIGHT * rows}",
             html_path.resolve().as_uri(),
         ],
         check=True,
