@@ -61,7 +61,9 @@ def frame(cents: list[int], *, first_line: int = 2, year: int | None = 2025) -> 
     )
 
 
-def writer(client: S3Client, tmp_path: Path, version: str = "v1") -> LakeWriter:
+def writer(
+    client: S3Client, tmp_path: Path, version: str = "v1", *, background: bool = False
+) -> LakeWriter:
     return LakeWriter(
         client,
         LAKE_BUCKET,
@@ -70,6 +72,7 @@ def writer(client: S3Client, tmp_path: Path, version: str = "v1") -> LakeWriter:
         source_version=version,
         upload_date=DAY,
         directory=tmp_path,
+        background=background,
     )
 
 
@@ -265,3 +268,53 @@ def test_a_rejected_file_writes_no_lake_object(lake_s3: S3Client, tmp_path: Path
     # Then nothing reached the lake, although rows were handed over
     assert lake.rows > 0
     assert lake_objects(lake_s3) == []
+
+
+def test_the_writer_thread_and_the_inline_writer_give_the_same_rows(
+    lake_s3: S3Client, tmp_path: Path
+) -> None:
+    # Given the same chunks written on a writer thread and inline
+    chunks = [list(range(-50, 50)), [7] * 30, list(range(1000, 1200))]
+    tables = []
+    for background in (True, False):
+        lake = LakeWriter(
+            lake_s3,
+            LAKE_BUCKET,
+            source_bucket="uploads",
+            source_key="in/march.csv",
+            source_version=f"bg-{background}",
+            upload_date=DAY,
+            directory=tmp_path,
+            background=background,
+        )
+        with lake:
+            line = 2
+            for cents in chunks:
+                lake(frame(cents, first_line=line))
+                line += len(cents)
+            df, parquet = read_back(lake_s3, lake.commit())
+        tables.append((df.drop(columns="source_version"), parquet.metadata.num_row_groups))
+    # Then the rows, in order, and the row groups are the same
+    pd.testing.assert_frame_equal(tables[0][0], tables[1][0])
+    assert tables[0][1] == tables[1][1] == len(chunks)
+
+
+def test_a_failure_on_the_writer_thread_is_raised_and_nothing_is_uploaded(
+    lake_s3: S3Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a writer whose Parquet output fails on the writer thread
+    lake = writer(lake_s3, tmp_path, background=True)
+
+    def broken() -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(lake, "_open", broken)
+    with lake:
+        lake(frame([1, 2]))
+        # When the file is committed
+        with pytest.raises(RuntimeError, match="writing the lake file failed") as caught:
+            lake.commit()
+    # Then the thread's error is the cause, and the lake is empty
+    assert isinstance(caught.value.__cause__, OSError)
+    assert lake_objects(lake_s3) == []
+    assert not any(tmp_path.iterdir())
