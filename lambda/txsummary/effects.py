@@ -18,7 +18,7 @@ object need not be read again (the e-mail, if still owed, is rebuilt from the re
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -81,6 +81,7 @@ class Store(Protocol):
         size: int | None,
         summary: Summary,
         email_status: str | None = ...,
+        email_to: Sequence[str] = ...,
         processed_at: datetime | None = ...,
     ) -> bool: ...
     def put_rejected(
@@ -93,6 +94,7 @@ class Store(Protocol):
         size: int | None,
         error: InvalidFileError,
         email_status: str | None = ...,
+        email_to: Sequence[str] = ...,
         processed_at: datetime | None = ...,
     ) -> bool: ...
     def get(
@@ -178,6 +180,7 @@ def apply(
             size=ref.size,
             error=result,
             email_status=status,
+            email_to=recipients,
             processed_at=when,
         )
     else:
@@ -190,6 +193,7 @@ def apply(
             size=ref.size,
             summary=result,
             email_status=status,
+            email_to=recipients,
             processed_at=when,
         )
 
@@ -236,7 +240,8 @@ def _owed(
     """The record exists: send its e-mail if still owed, else it is a plain duplicate."""
     if mail is None or existing.email_status in (None, EMAIL_SENT):
         return Applied(Effect.DUPLICATE, existing.outcome)
-    recipients = mail.recipients(ref.metadata)
+    # The recipients stored with the record: a replay may not have read the object's metadata.
+    recipients = existing.email_to or mail.recipients(ref.metadata)
     if not recipients:
         return Applied(Effect.DUPLICATE, existing.outcome)
     sent = _send(ref, existing.result(), recipients, store=store, mail=mail, clock=clock)

@@ -278,3 +278,22 @@ def test_any_delivery_history_gives_at_most_one_of_each(world: World, failures: 
     # Then (oracle) one record; one e-mail exactly when some delivery's send succeeded
     assert len(world.items()) == n + 1
     assert len(emails()) - sent_before == (1 if not all(failures) else 0)
+
+
+def test_a_retry_mails_the_recipient_chosen_first_even_without_the_metadata(world: World) -> None:
+    # Given e-mail settings that let the metadata pick an allowed recipient
+    config = MailConfig.from_values(SENDER, RECIPIENT, "bank.example")
+    assert config is not None
+    world.mailer = FlakyMailer(world.mailer._client, config)
+    picked = Ref(REF.bucket, REF.key, "v7", "e7", 1, {"email": "holder@bank.example"})
+    # And a first delivery whose send failed
+    world.mailer.failures = 1
+    with pytest.raises(ConnectionError):
+        world.deliver(picked)
+    # When the retry replays before reading the object (no metadata in hand)
+    retried = world.deliver(Ref(REF.bucket, REF.key, "v7", "e7", 1))
+    # Then the e-mail goes to the recipient the first delivery chose
+    assert retried.effect == Effect.EMAIL_RESENT
+    assert retried.email_to == ("holder@bank.example",)
+    (sent,) = emails()
+    assert sent.destinations[0] == "holder@bank.example"

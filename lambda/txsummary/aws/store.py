@@ -76,6 +76,12 @@ class StoredRecord:
         return None if status is None else str(status)
 
     @property
+    def email_to(self) -> tuple[str, ...]:
+        """The recipients chosen when the item was written (so a retry mails the same people,
+        even when it has not read the object's metadata)."""
+        return tuple(str(r) for r in self.item.get("email_to", ()))
+
+    @property
     def email_claimed_until(self) -> int:
         return int(self.item.get("email_claimed_until", 0))
 
@@ -128,6 +134,7 @@ class SummaryStore:
         size: int | None,
         summary: Summary,
         email_status: str | None = None,
+        email_to: Sequence[str] = (),
         processed_at: datetime | None = None,
     ) -> bool:
         """Write the item unless it exists; True when this call created it."""
@@ -136,7 +143,7 @@ class SummaryStore:
             outcome=SUMMARIZED, processed_at=processed_at,
         )  # fmt: skip
         item.update(summary_attributes(summary))
-        return self._put_new(item, email_status)
+        return self._put_new(item, email_status, email_to)
 
     def put_rejected(
         self,
@@ -148,6 +155,7 @@ class SummaryStore:
         size: int | None,
         error: InvalidFileError,
         email_status: str | None = None,
+        email_to: Sequence[str] = (),
         processed_at: datetime | None = None,
     ) -> bool:
         """Write the rejection's item unless it exists; True when this call created it."""
@@ -159,7 +167,7 @@ class SummaryStore:
         item["errors"] = [
             {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
         ]
-        return self._put_new(item, email_status)
+        return self._put_new(item, email_status, email_to)
 
     def get(
         self, bucket: str, key: str, version_id: str | None, etag: str | None
@@ -258,9 +266,13 @@ class SummaryStore:
             ),
         )
 
-    def _put_new(self, item: dict[str, Any], email_status: str | None) -> bool:
+    def _put_new(
+        self, item: dict[str, Any], email_status: str | None, email_to: Sequence[str]
+    ) -> bool:
         if email_status is not None:
             item["email_status"] = email_status
+        if email_to:
+            item["email_to"] = list(email_to)
         try:
             self._client.put_item(
                 TableName=self.table_name,
