@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 IAM_VERSION = "2012-10-17"
 
@@ -87,3 +89,42 @@ def ecr_keep_last(count: int) -> str:
             ]
         }
     )
+
+
+# --- issue 9: the summary table, the e-mail and the lake ------------------------------------
+
+
+def summary_table_statement(table_arn: str) -> dict[str, Any]:
+    """Write, read back and update the summary record; no Scan, Query or Delete."""
+    return {
+        "Sid": "SummaryRecord",
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "Resource": table_arn,
+    }
+
+
+def send_email_statement(identity_arns: Sequence[str]) -> dict[str, Any]:
+    """Send as the sender identity. In the SES sandbox, SES also checks the verified recipients'
+    identities, so their ARNs belong here until production access is granted."""
+    return {
+        "Sid": "SendSummaryEmail",
+        "Effect": "Allow",
+        "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+        "Resource": list(identity_arns),
+    }
+
+
+def lake_write_statement(lake_bucket_arn: str, prefix: str = "transactions") -> dict[str, Any]:
+    """Put objects under the lake prefix only (uploads of any size: multipart is PutObject)."""
+    return {
+        "Sid": "WriteLake",
+        "Effect": "Allow",
+        "Action": "s3:PutObject",
+        "Resource": f"{lake_bucket_arn}/{prefix.strip('/')}/*",
+    }
+
+
+def policy_document(*statements: dict[str, Any]) -> str:
+    """An IAM policy document of the given statements."""
+    return json.dumps({"Version": IAM_VERSION, "Statement": list(statements)})

@@ -1,0 +1,143 @@
+"""The transactions lake: a hardened bucket of Parquet files and the Glue table over it.
+
+The table uses partition projection on ``upload_date``, so Athena finds every day's files with
+no crawler and no partition to add. Its columns are the writer's (txsummary.aws.lake).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+import tx_policies
+from txsummary.aws.lake import GLUE_COLUMNS, LAKE_PREFIX, PARTITION
+
+ABORT_INCOMPLETE_UPLOADS_DAYS = 1
+NONCURRENT_VERSION_DAYS = 7
+TABLE_NAME = "transactions"
+PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+@dataclass(frozen=True)
+class TransactionsLake:
+    bucket: aws.s3.Bucket
+    public_access_block: aws.s3.BucketPublicAccessBlock
+    policy: aws.s3.BucketPolicy
+    database: aws.glue.CatalogDatabase
+    table: aws.glue.CatalogTable
+
+
+def glue_database_name(name: str, stack: str) -> str:
+    """Glue names are lowercase letters, digits and underscores."""
+    return re.sub(r"[^a-z0-9_]", "_", f"{name}_{stack}".lower())
+
+
+def transactions_lake(
+    name: str,
+    *,
+    force_destroy: bool = False,
+    versioning: bool = False,
+    projection_start: str = "2024-01-01",
+) -> TransactionsLake:
+    bucket = aws.s3.Bucket(name, force_destroy=force_destroy)
+    child = pulumi.ResourceOptions(parent=bucket)
+
+    public_access_block = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access-block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption",
+        bucket=bucket.id,
+        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+        opts=child,
+    )
+    rule: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
+        "id": "abort-incomplete-uploads",
+        "status": "Enabled",
+        "filter": {},
+        "abort_incomplete_multipart_upload": {
+            "days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS
+        },
+    }
+    depends: list[pulumi.Resource] = []
+    if versioning:
+        depends.append(
+            aws.s3.BucketVersioning(
+                f"{name}-versioning",
+                bucket=bucket.id,
+                versioning_configuration={"status": "Enabled"},
+                opts=child,
+            )
+        )
+        # A redelivery overwrites a lake object; keep the replaced copy a short while only.
+        rule["noncurrent_version_expiration"] = {"noncurrent_days": NONCURRENT_VERSION_DAYS}
+    aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=[rule],
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=depends),
+    )
+    policy = aws.s3.BucketPolicy(
+        f"{name}-tls-only",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(tx_policies.deny_insecure_transport),
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access_block]),
+    )
+
+    database = aws.glue.CatalogDatabase(
+        f"{name}-database", name=glue_database_name(name, pulumi.get_stack())
+    )
+    location = pulumi.Output.concat("s3://", bucket.bucket, f"/{LAKE_PREFIX}/")
+    table = aws.glue.CatalogTable(
+        f"{name}-table",
+        name=TABLE_NAME,
+        database_name=database.name,
+        table_type="EXTERNAL_TABLE",
+        parameters=location.apply(lambda loc: projection_parameters(loc, projection_start)),
+        partition_keys=[{"name": PARTITION, "type": "string"}],
+        storage_descriptor={
+            "location": location,
+            "input_format": PARQUET_INPUT,
+            "output_format": PARQUET_OUTPUT,
+            "ser_de_info": {
+                "serialization_library": PARQUET_SERDE,
+                "parameters": {"serialization.format": "1"},
+            },
+            "columns": [{"name": n, "type": t} for n, t in GLUE_COLUMNS],
+        },
+        opts=pulumi.ResourceOptions(parent=database),
+    )
+    return TransactionsLake(
+        bucket=bucket,
+        public_access_block=public_access_block,
+        policy=policy,
+        database=database,
+        table=table,
+    )
+
+
+def projection_parameters(location: str, start: str) -> dict[str, str]:
+    """Athena partition projection: one ``upload_date=YYYY-MM-DD/`` folder per day, from
+    ``start`` to today, found from the template with no partition registered."""
+    return {
+        "EXTERNAL": "TRUE",
+        "classification": "parquet",
+        "projection.enabled": "true",
+        f"projection.{PARTITION}.type": "date",
+        f"projection.{PARTITION}.format": "yyyy-MM-dd",
+        f"projection.{PARTITION}.range": f"{start},NOW",
+        f"projection.{PARTITION}.interval": "1",
+        f"projection.{PARTITION}.interval.unit": "DAYS",
+        "storage.location.template": f"{location}{PARTITION}=${{{PARTITION}}}/",
+    }

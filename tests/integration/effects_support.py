@@ -1,0 +1,48 @@
+"""Shared by the effects' integration tests: the moto table, lake bucket and SES identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sesv2 import SESV2Client
+
+TABLE = "txsummary-summaries-test"
+LAKE_BUCKET = "txsummary-lake-test"
+SENDER = "txsummary@example.com"
+
+
+def create_table(client: DynamoDBClient, name: str = TABLE) -> str:
+    """The table as infra/tx_table.py declares it: pk/sk strings, on demand."""
+    client.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
+    return name
+
+
+def verify_sender(client: SESV2Client, address: str = SENDER) -> str:
+    client.create_email_identity(EmailIdentity=address)
+    return address
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An object version, shaped like txsummary.service.ObjectRef."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
