@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from txsummary.core.errors import shown
-from txsummary.core.frame import aggregate, aggregation_frame, rows_frame
+from txsummary.core import frame as engine
 from txsummary.core.records import records
 from txsummary.core.rules import (
     AMOUNT_OK,
@@ -134,11 +134,11 @@ def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.Dat
     keep = np.array(valid.rows, dtype=np.intp)
     cents = amounts.cents[keep]
     date_codes = np.array(valid.codes, dtype=np.int32)
-    frame = aggregation_frame(date_codes, list(valid.index), cents)
-    checks.totals.merge(aggregate(frame, checks.dates))
+    frame = engine.aggregation_frame(date_codes, list(valid.index), cents)
+    checks.totals.merge(engine.aggregate(frame, checks.dates))
     if not want_rows:
         return None
-    return rows_frame(
+    return engine.rows_frame(
         pa.array([found.lines[i] for i in valid.rows], pa.int64()),
         pa.array([found.ids[i] for i in valid.rows], pa.string()),
         pa.array([found.dates[i] for i in valid.rows], pa.string()),

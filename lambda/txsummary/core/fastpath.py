@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from txsummary.core.frame import aggregate, aggregation_frame, rows_frame
+from txsummary.core import frame as engine
 from txsummary.core.ids import BITMAP_LIMIT
 from txsummary.core.model import Partial
 from txsummary.core.rules import DateCache, Layout, ParsedDate, cached_date, check_amounts
@@ -49,13 +49,14 @@ def prepare(
     data: bytes, layout: Layout, dates: DateCache, first_line: int = 1, want_rows: bool = False
 ) -> Prepared | None:
     """Read and check a chunk of whole records; None if the careful path must judge it."""
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if b"\r" in data and np.count_nonzero(raw == _CR) != data.count(b"\r\n"):
         return None
     quoted = b'"' in data
-    if quoted and not _quotes_wrap_whole_fields(data):
+    if quoted and not _quotes_wrap_whole_fields(raw):
         return None
     table = _read(data, layout, quoted)
-    lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    lines = np.count_nonzero(raw == _LF) + (not data.endswith(b"\n"))
     if table is None or table.num_rows != lines:
         return None
     columns = [table.column(i).combine_chunks() for i in range(3)]
@@ -92,18 +93,17 @@ def prepare_columns(
         if any(t != t.strip() for t in text_ids):
             return None
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    partial = aggregate(aggregation_frame(codes, distinct, checked.cents), dates)
+    partial = engine.aggregate(engine.aggregation_frame(codes, distinct, checked.cents), dates)
     rows = None
     if want_rows:
         line = pa.array(np.arange(first_line, first_line + len(ids), dtype=np.int64))
-        rows = rows_frame(line, ids, date_texts, parsed, encoded.indices, checked.cents)
+        rows = engine.rows_frame(line, ids, date_texts, parsed, encoded.indices, checked.cents)
     return Prepared(partial, has_year, int_ids, text_ids, rows)
 
 
-def _quotes_wrap_whole_fields(data: bytes) -> bool:
+def _quotes_wrap_whole_fields(raw: npt.NDArray[np.uint8]) -> bool:
     """Quotes pair up, each pair opening a field right after a comma or line start and closing
     it right before a comma or line end (no doubled quotes: those go the careful way)."""
-    raw = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(raw == _QUOTE)
     if quotes.size % 2:
         return False

@@ -43,6 +43,7 @@ _CLASS[list(b"0123456789")] = 0
 _CLASS[list(b"+-")] = 1
 _CLASS[ord(".")] = 2
 _POINT = ord(".")
+_OTHER = _CLASS == 3
 # Scale 2: the stored integer of a decimal64 is the amount in cents.
 _CENTS_TYPE = pa.decimal64(18, 2)
 
@@ -180,9 +181,9 @@ def check_amounts(values: pa.Array) -> Amounts:
     each valid text as a decimal64 of scale 2, whose storage is the integer in cents.
 
     Vectorized over the bytes: a regex per value costs more than everything else in the fast
-    path. Per value, a text has at least as many signs as 'a sign first' and at least as many
-    points as 'a point second- or third-last', so when the totals over the array are equal every
-    value is well formed; only when they are not is each value counted on its own.
+    path. A value has at least as many points as 'a point second- or third-last', so when the
+    totals over the array are equal no value has a point elsewhere; Arrow's decimal parser then
+    refuses misplaced signs. Only when that fails is each value judged on its own.
     """
     values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
     n = len(values)
@@ -194,27 +195,27 @@ def check_amounts(values: pa.Array) -> Amounts:
     data = values.buffers()[2]
     # At least one byte, so that the gathers below never index an empty array.
     text = np.frombuffer(data, dtype=np.uint8) if data and data.size else np.zeros(1, np.uint8)
-    used = _CLASS[text[offsets[0] : offsets[-1]]]
+    used = text[offsets[0] : offsets[-1]]
     starts, ends = offsets[:-1], offsets[1:]
-    lengths = (ends - starts).astype(np.int64)
+    lengths = ends - starts
     last = len(text) - 1
-    first = _CLASS[text[np.minimum(starts, last)]]
-    signed = (lengths > 0) & (first == 1)
+    signed = (lengths > 0) & (_CLASS[text[np.minimum(starts, last)]] == 1)
     point2 = (lengths >= 2) & (text[np.clip(ends - 2, 0, last)] == _POINT)
     point3 = (lengths >= 3) & (text[np.clip(ends - 3, 0, last)] == _POINT)
+    placed = point2 | point3
     whole = lengths - signed - np.where(point2, 2, np.where(point3, 3, 0))
-    shape_ok = (lengths > 0) & (whole >= 1)
-    too_long = whole > MAX_WHOLE_DIGITS
-    counts = np.bincount(used, minlength=4)
+    shape_ok = (whole >= 1) & (whole <= MAX_WHOLE_DIGITS)
     if (
         bool(shape_ok.all())
-        and not bool(too_long.any())
-        and counts[3] == 0
-        and counts[1] == np.count_nonzero(signed)
-        and counts[2] == np.count_nonzero(point2 | point3)
+        and not bool(_OTHER[used].any())
+        and np.count_nonzero(used == _POINT) == np.count_nonzero(placed)
     ):
-        return Amounts(_numbers(pc.cast(values, _CENTS_TYPE)), None)
-    bad = ~shape_ok | _per_value_mismatch(used, offsets, signed, point2 | point3)
+        try:
+            return Amounts(_numbers(pc.cast(values, _CENTS_TYPE)), None)
+        except pa.ArrowInvalid:  # a sign out of place: judged value by value below
+            pass
+    bad = (whole < 1) | _per_value_mismatch(_CLASS[used], offsets, signed, placed)
+    too_long = whole > MAX_WHOLE_DIGITS
     codes = np.where(bad, AMOUNT_NOT_A_NUMBER, np.where(too_long, AMOUNT_TOO_LONG, AMOUNT_OK))
     codes = codes.astype(np.uint8)
     good = codes == AMOUNT_OK

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
 from txsummary.core.ids import IdRegistry
 from txsummary.core.model import Partial, Summary
 from txsummary.core.rules import DateCache, YearForm
+
+if TYPE_CHECKING:
+    from txsummary.core.fastpath import Prepared
 
 
 class ErrorList:
@@ -43,6 +47,21 @@ class FileChecks:
     year_form: YearForm = field(default_factory=YearForm)
     dates: DateCache = field(default_factory=dict)
     totals: Partial = field(default_factory=Partial)
+
+    def commit(self, prepared: Prepared) -> bool:
+        """Check what depends on earlier chunks (year form, Ids), then merge a fast-path chunk.
+        All or nothing: Ids are recorded last, and only when none is a duplicate."""
+        if prepared.has_year is not None and not self.year_form.agrees(prepared.has_year):
+            return False
+        if prepared.int_ids is not None:
+            if not self.ids.add_ints(prepared.int_ids):
+                return False
+        elif prepared.text_ids is not None and not self.ids.add_texts(prepared.text_ids):
+            return False
+        if prepared.has_year is not None:
+            self.year_form.conflict(prepared.has_year)
+        self.totals.merge(prepared.partial)
+        return True
 
     def summary(self, source: str) -> Summary:
         if self.errors.count:

@@ -127,7 +127,7 @@ class _File:
         with the file so far, or else judge it carefully."""
         prepared = future.result()
         clean = b"\x00" not in data and (data.isascii() or _is_utf8(data))
-        if clean and prepared is not None and self._commit(prepared):
+        if clean and prepared is not None and self.checks.commit(prepared):
             if prepared.rows is not None and self.on_rows is not None:
                 self.on_rows(prepared.rows)
             return
@@ -138,22 +138,6 @@ class _File:
         rows = check_rows(found, self.checks, self.on_rows is not None)
         if rows is not None and self.on_rows is not None:
             self.on_rows(rows)
-
-    def _commit(self, prepared: Prepared) -> bool:
-        """Check what depends on earlier chunks (year form, Ids), then merge. All or nothing:
-        Ids are recorded last, and only when none is a duplicate."""
-        checks = self.checks
-        if prepared.has_year is not None and not checks.year_form.agrees(prepared.has_year):
-            return False
-        if prepared.int_ids is not None:
-            if not checks.ids.add_ints(prepared.int_ids):
-                return False
-        elif prepared.text_ids is not None and not checks.ids.add_texts(prepared.text_ids):
-            return False
-        if prepared.has_year is not None:
-            checks.year_form.conflict(prepared.has_year)
-        checks.totals.merge(prepared.partial)
-        return True
 
 
 def _is_utf8(data: bytes) -> bool:
