@@ -76,6 +76,8 @@ def summarize_frame(frame: pd.DataFrame, *, source: str = "DataFrame") -> Summar
 def _texts(column: pd.Series[Any], name: str) -> pa.Array:
     """A column's values as a null-free Arrow string array (missing values as empty texts)."""
     dtype = column.dtype
+    if column.empty:  # an empty column's dtype says nothing (pandas makes it float or object)
+        return pa.array([], pa.string())
     if pd.api.types.is_float_dtype(dtype):
         raise TypeError(
             f"column {name} holds floats ({dtype}), which cannot hold every amount in cents "
