@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.conftest import summarize_bytes
-from txsummary.core.rules import AMOUNT_OK, AMOUNT_TOO_LONG, AMOUNT_PATTERN, check_amounts
-from txsummary.core.summarize import FastPathDeclined
+from txsummary.core.rules import AMOUNT_OK, AMOUNT_PATTERN, AMOUNT_TOO_LONG, check_amounts
 
 RULE = re.compile(AMOUNT_PATTERN)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -15,7 +16,9 @@ from tests.unit.conftest import summarize_bytes
 from txsummary.core.errors import InvalidFileError
 
 
-def _frame(ids: list[object], dates: list[object], amounts: list[object]) -> pd.DataFrame:
+def _frame(
+    ids: Sequence[object], dates: Sequence[object], amounts: Sequence[object]
+) -> pd.DataFrame:
     return pd.DataFrame({"Id": ids, "Date": dates, "Transaction": amounts})
 
 

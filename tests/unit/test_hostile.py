@@ -25,7 +25,7 @@ def test_unclosed_quote_in_the_last_column_is_rejected_naming_its_line(
     path: str | None, chunk_size: int
 ) -> None:
     # Given valid rows, then a row whose last field opens a quote that never closes, then more
-    data = HEADER + b"0,7/1,+1\n1,7/2,\"+1\n" + ROWS.replace(b"0,7/1,", b"x,7/1,", 1)
+    data = HEADER + b'0,7/1,+1\n1,7/2,"+1\n' + ROWS.replace(b"0,7/1,", b"x,7/1,", 1)
     # When it is summarized
     error = rejection(data, path=path, chunk_size=chunk_size)
     # Then that line is named, and nothing is summarized

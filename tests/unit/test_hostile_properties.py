@@ -58,14 +58,14 @@ def _one_record(text: str, i: int) -> tuple[list[str], bool, int]:
         if c == '"' and state == "start":
             state, i = "quoted", i + 1
             continue
-        if c == "," or c == "\n" or (c == "\r" and nxt == "\n"):
+        if c in {",", "\n"} or (c == "\r" and nxt == "\n"):
             fields.append(field)
             field, state = "", "start"
             if c == ",":
                 i += 1
                 continue
             return fields, False, i + (1 if c == "\n" else 2)
-        if c == "\r" or c == '"' or state == "closed":
+        if c in {"\r", '"'} or state == "closed":
             return fields, True, i
         field, state, i = field + c, "plain", i + 1
     if state == "quoted":
@@ -110,32 +110,42 @@ def oracle(text: str) -> tuple[dict[str, object] | None, list[int], int]:
     assert header is not None
     where = [names.index(c) for c in ("id", "date", "transaction")]
     errors: list[int] = []
-    seen: set[str] = set()
-    has_year: bool | None = None
+    rules = _RowRules()
     valid: list[tuple[tuple[int | None, int], Decimal]] = []
     for line, fields in rows:
         if fields is None or len(fields) != len(header):
             errors.append(line)
             continue
-        row_id, date_text, amount = (fields[i].strip() for i in where)
-        bad = not row_id or row_id in seen
-        seen.add(row_id)
-        month = _date(date_text)
-        if month is None:
-            bad = True
-        elif has_year is None:
-            has_year = month[0] is not None
-        elif has_year != (month[0] is not None):
-            bad = True
-        if not AMOUNT.fullmatch(amount):
-            bad = True
-        if bad:
+        row = rules.check(*(fields[i].strip() for i in where))
+        if row is None:
             errors.append(line)
-        elif month is not None:
-            valid.append((month, Decimal(amount)))
+        else:
+            valid.append(row)
     if errors:
         return None, sorted(errors)[:20], len(errors)
     return _summary(valid), [], 0
+
+
+class _RowRules:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.has_year: bool | None = None
+
+    def check(
+        self, row_id: str, date_text: str, amount: str
+    ) -> tuple[tuple[int | None, int], Decimal] | None:
+        bad = not row_id or row_id in self.seen
+        self.seen.add(row_id)
+        month = _date(date_text)
+        if month is None:
+            bad = True
+        elif self.has_year is None:
+            self.has_year = month[0] is not None
+        elif self.has_year != (month[0] is not None):
+            bad = True
+        if bad or month is None or not AMOUNT.fullmatch(amount):
+            return None
+        return month, Decimal(amount)
 
 
 def _summary(valid: list[tuple[tuple[int | None, int], Decimal]]) -> dict[str, object]:
@@ -199,8 +209,11 @@ def hostile_files(draw: st.DrawFn) -> str:
                       "Transaction": draw(st.sampled_from(amounts)),
                       "Memo": draw(st.sampled_from(["", "a, b", 'say "hi"', "two\nlines",
                                                     "c\rr", "m" * 2000]))}  # fmt: skip
-            order = ["Transaction", "Id", "Date", "Memo"] if width == 4 else ["Id", "Date",
-                                                                                "Transaction"]
+            order = (
+                ["Transaction", "Id", "Date", "Memo"]
+                if width == 4
+                else ["Id", "Date", "Transaction"]
+            )
             row = ",".join(_quoted(values[k], draw) if k != "Memo" else
                            '"' + values[k].replace('"', '""') + '"' for k in order)  # fmt: skip
         elif kind < junk:

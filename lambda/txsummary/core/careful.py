@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from txsummary.core.errors import shown
 from txsummary.core import frame as engine
+from txsummary.core.errors import shown
 from txsummary.core.records import records
 from txsummary.core.rules import (
     AMOUNT_OK,
@@ -104,6 +105,29 @@ class _Valid:
         self.codes.append(code)
 
 
+def _reasons(
+    found: Candidates,
+    i: int,
+    date: ParsedDate | None,
+    checks: FileChecks,
+    codes: npt.NDArray[np.uint8] | None,
+) -> list[str]:
+    """Every rule row ``i`` breaks, in column order. Records its Id and may fix the year form."""
+    reasons: list[str] = []
+    row_id = found.ids[i]
+    if not row_id:
+        reasons.append("Id is empty")
+    elif not checks.ids.add(row_id):
+        reasons.append(f"duplicate Id {shown(row_id)}")
+    if date is None:
+        reasons.append(date_reason(found.dates[i]))
+    elif conflict := checks.year_form.conflict(date.year is not None):
+        reasons.append(conflict)
+    if codes is not None and codes[i] != AMOUNT_OK:
+        reasons.append(amount_reason(found.amounts[i], int(codes[i])))
+    return reasons
+
+
 def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.DataFrame | None:
     """Check every candidate row in line order, report each offending one with all its reasons,
     and add the valid rows to the file's totals. Returns their on_rows frame if wanted."""
@@ -111,24 +135,12 @@ def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.Dat
     codes = amounts.codes
     valid = _Valid()
     for i, line in enumerate(found.lines):
-        reasons: list[str] = []
-        row_id = found.ids[i]
-        if not row_id:
-            reasons.append("Id is empty")
-        elif not checks.ids.add(row_id):
-            reasons.append(f"duplicate Id {shown(row_id)}")
-        text = found.dates[i]
-        date = cached_date(text, checks.dates)
-        if date is None:
-            reasons.append(date_reason(text))
-        elif conflict := checks.year_form.conflict(date.year is not None):
-            reasons.append(conflict)
-        if codes is not None and codes[i] != AMOUNT_OK:
-            reasons.append(amount_reason(found.amounts[i], int(codes[i])))
+        date = cached_date(found.dates[i], checks.dates)
+        reasons = _reasons(found, i, date, checks, codes)
         if reasons:
             checks.errors.add(line, "; ".join(reasons))
         elif date is not None:
-            valid.add(i, text, date)
+            valid.add(i, found.dates[i], date)
     if not valid.rows:
         return None
     keep = np.array(valid.rows, dtype=np.intp)
@@ -139,10 +151,10 @@ def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.Dat
     if not want_rows:
         return None
     return engine.rows_frame(
-        pa.array([found.lines[i] for i in valid.rows], pa.int64()),
-        pa.array([found.ids[i] for i in valid.rows], pa.string()),
-        pa.array([found.dates[i] for i in valid.rows], pa.string()),
-        valid.parsed,
-        pa.array(date_codes),
-        cents,
+        line=pa.array([found.lines[i] for i in valid.rows], pa.int64()),
+        ids=pa.array([found.ids[i] for i in valid.rows], pa.string()),
+        dates=pa.array([found.dates[i] for i in valid.rows], pa.string()),
+        parsed=valid.parsed,
+        date_codes=pa.array(date_codes),
+        cents=cents,
     )

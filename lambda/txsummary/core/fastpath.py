@@ -97,7 +97,14 @@ def prepare_columns(
     rows = None
     if want_rows:
         line = pa.array(np.arange(first_line, first_line + len(ids), dtype=np.int64))
-        rows = engine.rows_frame(line, ids, date_texts, parsed, encoded.indices, checked.cents)
+        rows = engine.rows_frame(
+            line=line,
+            ids=ids,
+            dates=date_texts,
+            parsed=parsed,
+            date_codes=encoded.indices,
+            cents=checked.cents,
+        )
     return Prepared(partial, has_year, int_ids, text_ids, rows)
 
 

@@ -38,7 +38,9 @@ def aggregation_frame(
         {
             # Codes from a dictionary encoding are in range: skip pandas' check of every code.
             "date": pd.Categorical.from_codes(
-                codes, categories=pd.Index(dates, dtype=object), validate=False
+                codes,
+                categories=pd.Index(list(dates), dtype=object),
+                validate=False,
             ),
             "amount_cents": cents,
         },
@@ -101,6 +103,7 @@ def _exact_sums(key: npt.NDArray[np.int64], cents: npt.NDArray[np.int64], size: 
 
 
 def rows_frame(
+    *,
     line: pa.Array,
     ids: pa.Array,
     dates: pa.Array,
@@ -124,4 +127,5 @@ def rows_frame(
             "amount_cents": pa.array(cents, pa.int64()),
         }
     )
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    return frame

@@ -56,7 +56,9 @@ def summarize_frame(frame: pd.DataFrame, *, source: str = "DataFrame") -> Summar
         raise TypeError(f"{source}: {exc}") from None
     ids, dates, amounts = (
         _texts(frame.iloc[:, position], name)
-        for position, name in zip((layout.id, layout.date, layout.amount), REQUIRED_COLUMNS)
+        for position, name in zip(
+            (layout.id, layout.date, layout.amount), REQUIRED_COLUMNS, strict=True
+        )
     )
     checks = FileChecks()
     for start in range(0, len(frame), BLOCK_ROWS):
@@ -110,25 +112,30 @@ def _text(value: object, name: str) -> str | None:
 
 
 def month_table(summary: Summary) -> pd.DataFrame:
-    """One row per month, in order: counts, integer cents (int64, or Python ints when a value
-    does not fit), and the money again as exact Decimals for display."""
-    rows = []
-    for month in summary.months:
-        t = month.totals
-        rows.append(
-            (month.year, month.month, month.name, t.transactions, t.credits, t.debits,
-             t.balance, t.credit_total, t.debit_total, t.average_credit, t.average_debit,
-             json_money(t.balance), json_money(t.average_credit), json_money(t.average_debit))
-        )  # fmt: skip
-    table = pd.DataFrame(rows, columns=list(MONTH_COLUMNS))
-    table["year"] = table["year"].astype("Int64")
-    for name in MONTH_COLUMNS[3:11]:
-        table[name] = _cents_column([row[MONTH_COLUMNS.index(name)] for row in rows])
+    """One row per month, in order: counts, integer cents (Int64, or Python ints when a value
+    does not fit in 64 bits), and the money again as exact Decimals for display."""
+    months = summary.months
+    totals = [m.totals for m in months]
+    cents: dict[str, list[int | None]] = {
+        "balance_cents": [t.balance for t in totals],
+        "credit_total_cents": [t.credit_total for t in totals],
+        "debit_total_cents": [t.debit_total for t in totals],
+        "average_credit_cents": [t.average_credit for t in totals],
+        "average_debit_cents": [t.average_debit for t in totals],
+    }
+    columns: dict[str, pd.Series[Any]] = {
+        "year": pd.Series([m.year for m in months], dtype="Int64"),
+        "month": pd.Series([m.month for m in months], dtype="int64"),
+        "name": pd.Series([m.name for m in months], dtype=object),
+        "transactions": pd.Series([t.transactions for t in totals], dtype="int64"),
+        "credits": pd.Series([t.credits for t in totals], dtype="int64"),
+        "debits": pd.Series([t.debits for t in totals], dtype="int64"),
+    }
+    columns.update({name: _cents_column(values) for name, values in cents.items()})
     for name in ("balance", "average_credit", "average_debit"):
-        table[name] = pd.Series(
-            [row[MONTH_COLUMNS.index(name)] for row in rows], dtype=object, index=table.index
-        )
-    return table
+        values = [json_money(v) for v in cents[f"{name}_cents"]]
+        columns[name] = pd.Series(values, dtype=object)
+    return pd.DataFrame(columns, columns=list(MONTH_COLUMNS))
 
 
 def _cents_column(values: list[int | None]) -> pd.Series[Any]:

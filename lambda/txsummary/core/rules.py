@@ -160,9 +160,7 @@ class YearForm:
 
 def amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
-        return (
-            f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
-        )
+        return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
     return (
         f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
         "(digits with an optional sign and at most two decimals)"
