@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from txsummary.core.errors import shown
 
@@ -43,9 +42,6 @@ _CLASS[list(b"0123456789")] = 0
 _CLASS[list(b"+-")] = 1
 _CLASS[ord(".")] = 2
 _POINT = ord(".")
-_OTHER = _CLASS == 3
-# Scale 2: the stored integer of a decimal64 is the amount in cents.
-_CENTS_TYPE = pa.decimal64(18, 2)
 
 AMOUNT_OK, AMOUNT_NOT_A_NUMBER, AMOUNT_TOO_LONG = 0, 1, 2
 
@@ -175,13 +171,13 @@ class Amounts:
 
 def check_amounts(values: pa.Array) -> Amounts:
     """The amount rule over an array of texts (binary or string, no nulls): an optional sign,
-    1 to 15 digits, optionally a point and one or two digits. Cents are exact: Arrow parses
-    each valid text as a decimal64 of scale 2, whose storage is the integer in cents.
+    1 to 15 digits, optionally a point and one or two digits; and each value in cents, exact
+    (integer arithmetic on the digits, never a float).
 
     Vectorized over the bytes: a regex per value costs more than everything else in the fast
-    path. A value has at least as many points as 'a point second- or third-last', so when the
-    totals over the array are equal no value has a point elsewhere; Arrow's decimal parser then
-    refuses misplaced signs. Only when that fails is each value judged on its own.
+    path. A value has at least as many signs as 'a sign first' and at least as many points as
+    'a point second- or third-last', so when the totals over the array are equal, and no byte
+    is foreign, every value is well formed. Only when they are not is each value counted.
     """
     values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
     n = len(values)
@@ -194,33 +190,85 @@ def check_amounts(values: pa.Array) -> Amounts:
     # At least one byte, so that the gathers below never index an empty array.
     text = np.frombuffer(data, dtype=np.uint8) if data and data.size else np.zeros(1, np.uint8)
     used = text[offsets[0] : offsets[-1]]
-    starts, ends = offsets[:-1], offsets[1:]
-    lengths = ends - starts
-    last = len(text) - 1
-    signed = (lengths > 0) & (_CLASS[text[np.minimum(starts, last)]] == 1)
-    point2 = (lengths >= 2) & (text[np.clip(ends - 2, 0, last)] == _POINT)
-    point3 = (lengths >= 3) & (text[np.clip(ends - 3, 0, last)] == _POINT)
-    placed = point2 | point3
-    whole = lengths - signed - np.where(point2, 2, np.where(point3, 3, 0))
-    shape_ok = (whole >= 1) & (whole <= MAX_WHOLE_DIGITS)
+    shape = _Shape(text, offsets)
+    signs = np.count_nonzero(used == ord("+")) + np.count_nonzero(used == ord("-"))
+    points = np.count_nonzero(used == _POINT)
+    digits = np.count_nonzero(used - np.uint8(ord("0")) < 10)  # uint8 wraps around
     if (
-        bool(shape_ok.all())
-        and not bool(_OTHER[used].any())
-        and np.count_nonzero(used == _POINT) == np.count_nonzero(placed)
+        bool(shape.ok.all())
+        and signs + points + digits == used.size
+        and signs == np.count_nonzero(shape.signed)
+        and points == np.count_nonzero(shape.placed)
     ):
-        try:
-            return Amounts(_numbers(pc.cast(values, _CENTS_TYPE)), None)
-        except pa.ArrowInvalid:  # a sign out of place: judged value by value below
-            pass
-    bad = (whole < 1) | _per_value_mismatch(_CLASS[used], offsets, signed, placed)
-    too_long = whole > MAX_WHOLE_DIGITS
+        return Amounts(shape.cents(text, None), None)
+    classes = _CLASS[used]
+    bad = (shape.whole < 1) | _per_value_mismatch(classes, offsets, shape.signed, shape.placed)
+    too_long = shape.whole > MAX_WHOLE_DIGITS
     codes = np.where(bad, AMOUNT_NOT_A_NUMBER, np.where(too_long, AMOUNT_TOO_LONG, AMOUNT_OK))
     codes = codes.astype(np.uint8)
-    good = codes == AMOUNT_OK
-    cents = np.zeros(n, dtype=np.int64)
-    if good.any():
-        cents[good] = _numbers(pc.cast(values.filter(pa.array(good)), _CENTS_TYPE))
-    return Amounts(cents, codes)
+    return Amounts(shape.cents(text, codes == AMOUNT_OK), codes)
+
+
+class _Shape:
+    """Where each value's sign, point and digits would be if it were well formed."""
+
+    def __init__(self, text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int32]) -> None:
+        starts, ends = offsets[:-1], offsets[1:]
+        lengths = ends - starts
+        first = text.take(starts, mode="clip")
+        self.signed = (lengths > 0) & ((first == ord("+")) | (first == ord("-")))
+        self.negative = (lengths > 0) & (first == ord("-"))
+        self.point2 = (lengths >= 2) & (text.take(ends - 2, mode="clip") == _POINT)
+        self.point3 = (lengths >= 3) & (text.take(ends - 3, mode="clip") == _POINT)
+        self.placed = self.point2 | self.point3
+        decimals = self.point2 * np.int32(2) + self.point3 * np.int32(3)
+        self.whole = lengths - self.signed - decimals
+        self.units = ends - 1 - decimals  # where the last whole digit is
+        self.ok = (self.whole >= 1) & (self.whole <= MAX_WHOLE_DIGITS)
+
+    def cents(
+        self, text: npt.NDArray[np.uint8], good: npt.NDArray[np.bool_] | None
+    ) -> npt.NDArray[np.int64]:
+        """Each well-formed value in cents (0 where ``good`` is False). The whole digits are
+        read eight at a time as one 64-bit word each (SWAR), with no float anywhere."""
+        whole = self.whole if good is None else np.where(good, self.whole, 0)
+        whole = np.clip(whole, 0, MAX_WHOLE_DIGITS)
+        # Eight '0' bytes before the text, so that every word read stays inside the buffer.
+        padded = np.concatenate([np.full(8, ord("0"), dtype=np.uint8), text])
+        words = np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, strides=(1,))
+        units = self.units.astype(np.int64) + 8 - 7  # the word that ends at the last digit
+        cents = _eight_digits(words[units], np.minimum(whole, 8))
+        if int(whole.max(initial=0)) > 8:
+            high = _eight_digits(words[np.maximum(units - 8, 0)], np.maximum(whole - 8, 0))
+            cents += high * np.int64(10**8)
+        cents *= 100
+        tenths = text.take(self.units + 2, mode="clip") - np.uint8(ord("0"))
+        hundredths = text.take(self.units + 3, mode="clip") - np.uint8(ord("0"))
+        cents += np.where(self.placed, tenths, 0) * np.int64(10)
+        cents += np.where(self.point3, hundredths, 0)
+        if good is not None:
+            cents[~good] = 0
+        np.negative(cents, out=cents, where=self.negative)
+        return cents
+
+
+# Per count of digits kept (0..8): the mask of the word's low bytes that are not digits.
+_NOT_DIGITS = np.array([(1 << (8 * (8 - k))) - 1 if k else (1 << 64) - 1 for k in range(9)],
+                       dtype=np.uint64)  # fmt: skip
+_ZEROS = np.uint64(0x3030303030303030)
+
+
+def _eight_digits(
+    word: npt.NDArray[np.uint64], count: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """The number written by the last ``count`` bytes of each little-endian word (ASCII digits;
+    the bytes before them are read as '0')."""
+    junk = _NOT_DIGITS[count]
+    v = ((word & ~junk) | (_ZEROS & junk)) - _ZEROS
+    v = (v * np.uint64(10) + (v >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    v = (v * np.uint64(100) + (v >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    v = (v * np.uint64(10000) + (v >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+    return v.astype(np.int64)
 
 
 def _per_value_mismatch(
@@ -243,12 +291,6 @@ def _per_value_mismatch(
         (per_value[0] != signed) | (per_value[1] != placed) | (per_value[2] != 0)
     )
     return mismatch
-
-
-def _numbers(array: pa.Array) -> npt.NDArray[np.int64]:
-    """The int64 storage of a null-free decimal64 array: the amounts in cents."""
-    values: npt.NDArray[np.int64] = np.frombuffer(array.buffers()[1], dtype=np.int64)
-    return values[array.offset : array.offset + len(array)]
 
 
 def parse_amount(text: str) -> int:
