@@ -50,13 +50,13 @@ def prepare(
 ) -> Prepared | None:
     """Read and check a chunk of whole records; None if the careful path must judge it."""
     raw = np.frombuffer(data, dtype=np.uint8)
-    if b"\r" in data and np.count_nonzero(raw == _CR) != data.count(b"\r\n"):
+    if b"\r" in data and _count(raw, _CR) != data.count(b"\r\n"):
         return None
     quoted = b'"' in data
     if quoted and not _quotes_wrap_whole_fields(raw):
         return None
     table = _read(data, layout, quoted)
-    lines = np.count_nonzero(raw == _LF) + (not data.endswith(b"\n"))
+    lines = _count(raw, _LF) + (not data.endswith(b"\n"))
     if table is None or table.num_rows != lines:
         return None
     columns = [table.column(i).combine_chunks() for i in range(3)]
@@ -106,6 +106,18 @@ def prepare_columns(
             cents=checked.cents,
         )
     return Prepared(partial, has_year, int_ids, text_ids, rows)
+
+
+def _count(raw: npt.NDArray[np.uint8], byte: int) -> int:
+    """How many times ``byte`` occurs: numpy in slices, so no chunk-sized temporary (bytes.count
+    is ten times slower)."""
+    step = 1 << 18
+    found = np.empty(min(step, raw.size), dtype=bool)
+    total = 0
+    for start in range(0, raw.size, step):
+        part = raw[start : start + step]
+        total += np.count_nonzero(np.equal(part, byte, out=found[: part.size]))
+    return total
 
 
 def _quotes_wrap_whole_fields(raw: npt.NDArray[np.uint8]) -> bool:

@@ -67,7 +67,10 @@ def aggregate(rows: pd.DataFrame, cache: DateCache) -> Partial:
         if len(index) > len(keys):
             keys.append((date.year, date.month))
     cents = rows["amount_cents"].to_numpy(dtype=np.int64)
-    key = of_date[dates.codes.to_numpy()] * 3 + (np.sign(cents) + 1)  # 0 debit, 1 zero, 2 credit
+    key = of_date[dates.codes.to_numpy()]
+    key *= 3
+    key += 1
+    key += np.sign(cents)  # + 0 debit, 1 zero, 2 credit
     counts = np.bincount(key, minlength=3 * len(keys)).reshape(-1, 3)
     sums = _exact_sums(key, cents, 3 * len(keys))
     for code, month in enumerate(keys):
