@@ -116,7 +116,7 @@ def _count(raw: npt.NDArray[np.uint8], byte: int) -> int:
     total = 0
     for start in range(0, raw.size, step):
         part = raw[start : start + step]
-        total += np.count_nonzero(np.equal(part, byte, out=found[: part.size]))
+        total += int(np.count_nonzero(np.equal(part, byte, out=found[: part.size])))
     return total
 
 
