@@ -101,3 +101,18 @@ def test_import_txsummary_stays_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert np.int64(1) == 1
+
+
+def test_object_columns_mixing_texts_and_integers_are_read_as_text() -> None:
+    summary = txsummary.summarize_frame(_frame([0, "tx-1"], ["7/15", "7/16"], [5, "-1.5"]))
+    assert summary.totals.balance == 350
+    with pytest.raises(TypeError, match="float"):
+        txsummary.summarize_frame(_frame(["0", "1"], ["7/15", "7/16"], ["+1", 2.5]))
+
+
+def test_the_documented_example_runs() -> None:
+    import doctest
+
+    from txsummary.core import frames
+
+    assert doctest.testmod(frames).failed == 0

@@ -94,7 +94,10 @@ def _texts(column: pd.Series[Any], name: str) -> pa.Array:
     if pd.api.types.is_integer_dtype(dtype):
         array = pa.array(column, from_pandas=True).cast(pa.string())
     else:
-        array = pa.array([_text(value, name) for value in column], pa.string())
+        try:  # texts and missing values: Arrow converts them without a Python loop
+            array = pa.array(column, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = pa.array([_text(value, name) for value in column], pa.string())
     return pc.fill_null(array, "")
 
 
