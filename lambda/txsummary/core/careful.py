@@ -41,12 +41,6 @@ class Candidates:
     dates: list[str] = field(default_factory=list)
     amounts: list[str] = field(default_factory=list)
 
-    def append(self, line: int, fields: list[str], layout: Layout) -> None:
-        self.lines.append(line)
-        self.ids.append(fields[layout.id].strip())
-        self.dates.append(fields[layout.date].strip())
-        self.amounts.append(fields[layout.amount].strip())
-
 
 def read_candidates(
     data: bytes, first_line: int, layout: Layout, errors: ErrorList, clean: bool
@@ -54,20 +48,21 @@ def read_candidates(
     """Parse a chunk record by record; report malformed, unreadable and wrong-width records."""
     text = data.decode("utf-8") if clean else data.decode("utf-8", "surrogateescape")
     found = Candidates()
-    for record in records(text):
-        line = first_line + record.lf
-        if not clean and _UNREADABLE.search(text, record.start, record.end):
-            report_unreadable(text[record.start : record.end], line, errors)
-            continue
-        fields = record.fields
-        if fields is None:
-            errors.add(line, record.error)
-        elif len(fields) <= 1 and not "".join(fields).strip():
-            continue  # blank or whitespace-only line
-        elif len(fields) != layout.width:
-            errors.add(line, f"expected {layout.width} fields, found {len(fields)}")
-        else:
-            found.append(line, fields, layout)
+    lines, ids, dates, amounts = found.lines, found.ids, found.dates, found.amounts
+    width, at_id, at_date, at_amount = layout.width, layout.id, layout.date, layout.amount
+    for lf, start, end, fields, error in records(text):
+        line = first_line + lf
+        if not clean and _UNREADABLE.search(text, start, end):
+            report_unreadable(text[start:end], line, errors)
+        elif fields is None:
+            errors.add(line, error)
+        elif len(fields) == width:
+            lines.append(line)
+            ids.append(fields[at_id].strip())
+            dates.append(fields[at_date].strip())
+            amounts.append(fields[at_amount].strip())
+        elif len(fields) > 1 or "".join(fields).strip():  # else a blank line
+            errors.add(line, f"expected {width} fields, found {len(fields)}")
     return found
 
 
@@ -97,27 +92,23 @@ class _Valid:
     index: dict[str, int] = field(default_factory=dict)
     parsed: list[ParsedDate] = field(default_factory=list)
 
-    def add(self, row: int, text: str, date: ParsedDate) -> None:
-        code = self.index.setdefault(text, len(self.index))
-        if code == len(self.parsed):
-            self.parsed.append(date)
-        self.rows.append(row)
-        self.codes.append(code)
-
 
 def _reasons(
     found: Candidates,
     i: int,
+    *,
+    fresh: bool,
     date: ParsedDate | None,
     checks: FileChecks,
     codes: npt.NDArray[np.uint8] | None,
 ) -> list[str]:
-    """Every rule row ``i`` breaks, in column order. Records its Id and may fix the year form."""
+    """Every rule row ``i`` breaks, in column order (its Id is already recorded: ``fresh``
+    says whether it was new). May fix the file's year form."""
     reasons: list[str] = []
     row_id = found.ids[i]
     if not row_id:
         reasons.append("Id is empty")
-    elif not checks.ids.add(row_id):
+    elif not fresh:
         reasons.append(f"duplicate Id {shown(row_id)}")
     if date is None:
         reasons.append(date_reason(found.dates[i]))
@@ -133,14 +124,29 @@ def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.Dat
     and add the valid rows to the file's totals. Returns their on_rows frame if wanted."""
     amounts = check_amounts(pa.array(found.amounts, pa.string()))
     codes = amounts.codes
+    bad_amounts = set() if codes is None else set(np.flatnonzero(codes != AMOUNT_OK).tolist())
     valid = _Valid()
-    for i, line in enumerate(found.lines):
-        date = cached_date(found.dates[i], checks.dates)
-        reasons = _reasons(found, i, date, checks, codes)
-        if reasons:
+    valid_rows, valid_codes, date_index = valid.rows, valid.codes, valid.index
+    add_id, dates, year_form = checks.ids.add, checks.dates, checks.year_form
+    for i, (line, row_id, text) in enumerate(zip(found.lines, found.ids, found.dates, strict=True)):
+        fresh = bool(row_id) and add_id(row_id)
+        date = cached_date(text, dates)
+        if (
+            fresh
+            and date is not None
+            and i not in bad_amounts
+            and year_form.agrees(date.year is not None)
+        ):
+            year_form.conflict(date.year is not None)  # fixes the form at the first date
+            code = date_index.get(text)
+            if code is None:
+                code = date_index[text] = len(valid.parsed)
+                valid.parsed.append(date)
+            valid_rows.append(i)
+            valid_codes.append(code)
+        else:
+            reasons = _reasons(found, i, fresh=fresh, date=date, checks=checks, codes=codes)
             checks.errors.add(line, "; ".join(reasons))
-        elif date is not None:
-            valid.add(i, found.dates[i], date)
     if not valid.rows:
         return None
     keep = np.array(valid.rows, dtype=np.intp)

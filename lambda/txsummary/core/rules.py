@@ -30,8 +30,6 @@ AMOUNT_PATTERN = r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
 _MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
-# Ids that are canonical decimal integers get a compact bitmap instead of a set of strings.
-_CANONICAL_INT = re.compile(r"^(?:0|[1-9][0-9]{0,17})$")
 
 # A leap year, so that a year-less 2/29 is a real date.
 _LEAP_YEAR = 2000
@@ -313,4 +311,7 @@ def parse_amount(text: str) -> int:
 
 
 def is_canonical_int(text: str) -> bool:
-    return _CANONICAL_INT.fullmatch(text) is not None
+    """'0', '17', up to 18 digits; not '007', '+1', ' 1' or other scripts' digits."""
+    return (
+        text.isdigit() and text.isascii() and len(text) <= 18 and (text[0] != "0" or len(text) == 1)
+    )
