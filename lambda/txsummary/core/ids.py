@@ -18,7 +18,10 @@ BITMAP_LIMIT = 1 << 27
 
 class IdRegistry:
     def __init__(self) -> None:
-        self._bits = np.zeros(0, dtype=np.uint8)
+        # One buffer, two views: a bytearray for single Ids (fast scalar access) and a numpy
+        # array over the same bytes for batches.
+        self._bytes = bytearray()
+        self._bits = np.frombuffer(self._bytes, dtype=np.uint8)
         self._others: set[str | int] = set()
 
     def add(self, text: str) -> bool:
@@ -26,11 +29,13 @@ class IdRegistry:
         if is_canonical_int(text):
             value = int(text)
             if value < BITMAP_LIMIT:
-                self._grow(value)
                 byte, bit = value >> 3, 1 << (value & 7)
-                if self._bits[byte] & bit:
+                if byte >= len(self._bytes):
+                    self._grow(value)
+                bits = self._bytes
+                if bits[byte] & bit:
                     return False
-                self._bits[byte] |= bit
+                bits[byte] |= bit
                 return True
             key: str | int = value
         else:
@@ -71,11 +76,12 @@ class IdRegistry:
 
     def _grow(self, max_value: int) -> None:
         needed = (max_value >> 3) + 1
-        if needed > self._bits.size:
-            size = min(max(needed, 2 * self._bits.size), BITMAP_LIMIT >> 3)
-            bigger = np.zeros(size, dtype=np.uint8)
-            bigger[: self._bits.size] = self._bits
-            self._bits = bigger
+        if needed > len(self._bytes):
+            size = min(max(needed, 2 * len(self._bytes)), BITMAP_LIMIT >> 3)
+            bigger = bytearray(size)
+            bigger[: len(self._bytes)] = self._bytes
+            self._bytes = bigger
+            self._bits = np.frombuffer(bigger, dtype=np.uint8)
 
     def add_texts(self, texts: list[str]) -> bool:
         """Record Ids given as strings; if any is a duplicate record nothing, return False."""
@@ -90,6 +96,6 @@ class IdRegistry:
             value = int(text)
             if value < BITMAP_LIMIT:
                 byte = value >> 3
-                return byte < self._bits.size and bool(self._bits[byte] >> (value & 7) & 1)
+                return byte < len(self._bytes) and bool(self._bytes[byte] >> (value & 7) & 1)
             return value in self._others
         return text in self._others
