@@ -25,29 +25,13 @@ def dumps(value: Any, *, default: Any = str) -> str:
 
 
 def _write(value: Any, out: list[str], default: Any) -> None:
-    if value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, str):
-        out.append(_STRING.encode(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite number: {value}")
-        out.append(format(value, "f"))  # plain digits, never an exponent: 1E+3 is 1000
-    elif isinstance(value, int):
-        out.append(format(Decimal(value), "f"))  # str(int) refuses over 4,300 digits
-    elif isinstance(value, float):
-        out.append(json.dumps(value, allow_nan=False))
+    scalar = _scalar(value)
+    if scalar is not None:
+        out.append(scalar)
     elif isinstance(value, dict):
         out.append("{")
         for i, (key, item) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            out.append(_STRING.encode(str(key)))
-            out.append(":")
+            out.append(("," if i else "") + _STRING.encode(str(key)) + ":")
             _write(item, out, default)
         out.append("}")
     elif isinstance(value, list | tuple):
@@ -63,3 +47,20 @@ def _write(value: Any, out: list[str], default: Any) -> None:
             _write(converted, out, str)
         else:
             out.append(_STRING.encode(str(converted)))
+
+
+def _scalar(value: Any) -> str | None:
+    """The JSON text of a scalar, or None for anything else."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, str):
+        return _STRING.encode(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {value}")
+        return format(value, "f")  # plain digits, never an exponent: 1E+3 is 1000
+    if isinstance(value, int):
+        return format(Decimal(value), "f")  # str(int) refuses over 4,300 digits
+    if isinstance(value, float):
+        return json.dumps(value, allow_nan=False)
+    return None
