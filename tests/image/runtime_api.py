@@ -120,78 +120,81 @@ class FakeRuntimeApi:
         return next((i for i in self.invocations if i.request_id == request_id), None)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        api = self
+        return type("Handler", (_RuntimeHandler,), {"api": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            # HTTP/1.1 so that the client's "Expect: 100-continue" on large posts is answered
-            # at once (with HTTP/1.0 the client waits a second before sending the body).
-            protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep pytest's output for the test's own findings
+class _RuntimeHandler(BaseHTTPRequestHandler):
+    """The endpoints; ``api`` is set on a subclass made per server."""
 
-            def _reply(
-                self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None
-            ) -> None:
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    api: FakeRuntimeApi
 
-            def _body(self) -> bytes:
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    chunks: list[bytes] = []
-                    while size := int(self.rfile.readline().split(b";")[0], 16):
-                        chunks.append(self.rfile.read(size))
-                        self.rfile.readline()
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    # HTTP/1.1 so that the client's "Expect: 100-continue" on large posts is answered
+    # at once (with HTTP/1.0 the client waits a second before sending the body).
+    protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:
-                if self.path != f"{PREFIX}/invocation/next":
-                    api.unexpected.append(f"GET {self.path}")
-                    self._reply(404)
-                    return
-                invocation = api._take_next()
-                if invocation is None:
-                    api._closing.wait(IDLE_BLOCK_S)
-                    self.close_connection = True
-                    return
-                deadline_ms = int((time.time() + DEADLINE_S) * 1000)
-                self._reply(
-                    200,
-                    json.dumps(invocation.event).encode(),
-                    {
-                        "Content-Type": "application/json",
-                        "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
-                        "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-                        "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
-                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
-                    },
-                )
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest's output for the test's own findings
 
-            def do_POST(self) -> None:
-                body = self._body()
-                error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
-                if self.path == f"{PREFIX}/init/error":
-                    api.init_errors.append(InitError(error_type, body))
-                    self._reply(202)
-                    return
-                parts = self.path.removeprefix(f"{PREFIX}/invocation/").split("/")
-                invocation = api._find(parts[0]) if len(parts) == 2 else None
-                if invocation is None or parts[1] not in ("response", "error"):
-                    api.unexpected.append(f"POST {self.path}")
-                    self._reply(404)
-                    return
-                if parts[1] == "response":
-                    invocation.response = body
-                else:
-                    invocation.error, invocation.error_type = body, error_type
-                    invocation.error_headers = dict(self.headers.items())
-                invocation.finished.set()
-                self._reply(202)
+    def _reply(
+        self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-        return Handler
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            self.rfile.readline()
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self) -> None:
+        if self.path != f"{PREFIX}/invocation/next":
+            self.api.unexpected.append(f"GET {self.path}")
+            self._reply(404)
+            return
+        invocation = self.api._take_next()
+        if invocation is None:
+            self.api._closing.wait(IDLE_BLOCK_S)
+            self.close_connection = True
+            return
+        deadline_ms = int((time.time() + DEADLINE_S) * 1000)
+        self._reply(
+            200,
+            json.dumps(invocation.event).encode(),
+            {
+                "Content-Type": "application/json",
+                "Lambda-Runtime-Aws-Request-Id": invocation.request_id,
+                "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+                "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
+                "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
+            },
+        )
+
+    def do_POST(self) -> None:
+        body = self._body()
+        error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")
+        if self.path == f"{PREFIX}/init/error":
+            self.api.init_errors.append(InitError(error_type, body))
+            self._reply(202)
+            return
+        parts = self.path.removeprefix(f"{PREFIX}/invocation/").split("/")
+        invocation = self.api._find(parts[0]) if len(parts) == 2 else None
+        if invocation is None or parts[1] not in ("response", "error"):
+            self.api.unexpected.append(f"POST {self.path}")
+            self._reply(404)
+            return
+        if parts[1] == "response":
+            invocation.response = body
+        else:
+            invocation.error, invocation.error_type = body, error_type
+            invocation.error_headers = dict(self.headers.items())
+        invocation.finished.set()
+        self._reply(202)
