@@ -897,121 +897,164 @@ def _size_section(size: InstalledSize | None) -> list[str]:
     return [*lines, ""]
 
 
-def _targets(results: Results) -> list[str]:
-    lines = [
-        "## Targets",
-        "",
-        "From issue 7 (the pandas core) and issue 9 (the lake), as measured in this run.",
-        "",
-        "| Target | Measured | Verdict |",
-        "|---|---|---|",
-    ]
-    plain = [d for d in results.files if not d.quoted]
-    largest = max(plain, key=lambda d: d.rows)
-    smallest = min(plain, key=lambda d: d.rows)
-    rows = f"{largest.rows:,} rows"
-    whole = results.whole[largest]
+def _row(target: str, measured: str, verdict: str) -> str:
+    return f"| {target} | {measured} | {verdict} |"
+
+
+def _whole_rows(whole: dict[str, WholeResult], rows: str) -> list[str]:
+    """Whole process against DuckDB (the target) and polars (reported)."""
     txs = whole[TXSUMMARY]
-
-    def row(target: str, measured: str, verdict: str) -> None:
-        lines.append(f"| {target} | {measured} | {verdict} |")
-
-    # 1. Whole process against DuckDB (the target) and polars (reported).
+    out = []
     for name, display, is_target in ((DUCKDB, "DuckDB", True), (POLARS, "polars", False)):
         peer = whole[name]
         target = f"whole process ≤ {MAX_WHOLE_RATIO:.1f}x {display} ({rows})"
         if not is_target:
             target = f"whole process vs {display} ({rows}, reported, no target)"
         if not (txs.ok and peer.ok):
-            row(target, "failed", "**NOT met**" if is_target else "n/a")
+            out.append(_row(target, "failed", "**NOT met**" if is_target else "n/a"))
             continue
         ratio = txs.wall / peer.wall
         measured = f"{txs.wall:.2f} s vs {peer.wall:.2f} s: {ratio:.2f}x"
-        row(target, measured, _met(ratio <= MAX_WHOLE_RATIO) if is_target else "n/a")
-    # 2. Warm, against both.
-    warm = results.warm[largest]
+        out.append(_row(target, measured, _met(ratio <= MAX_WHOLE_RATIO) if is_target else "n/a"))
+    return out
+
+
+def _warm_rows(warm: dict[str, WarmResult], rows: str) -> list[str]:
+    """Warm per file, against DuckDB and polars (both targets)."""
+    out = []
     for name, display in ((DUCKDB, "DuckDB"), (POLARS, "polars")):
         target = f"warm per file ≤ {MAX_WARM_RATIO:.1f}x {display} ({rows})"
         ours, theirs = warm[TXSUMMARY], warm[name]
         if not (ours.ok and theirs.ok):
-            row(target, "failed", "**NOT met**")
+            out.append(_row(target, "failed", "**NOT met**"))
             continue
         ratio = ours.median / theirs.median
         measured = f"{ours.median * 1000:.0f} ms vs {theirs.median * 1000:.0f} ms: {ratio:.2f}x"
-        row(target, measured, _met(ratio <= MAX_WARM_RATIO))
-    # 3. Peak RSS, and flat.
-    if txs.ok:
-        row(
+        out.append(_row(target, measured, _met(ratio <= MAX_WARM_RATIO)))
+    return out
+
+
+def _rss_rows(results: Results, smallest: DataFile, largest: DataFile, rows: str) -> list[str]:
+    """Peak RSS on the largest file, and flat from the smallest to the largest."""
+    txs = results.whole[largest][TXSUMMARY]
+    if not txs.ok:
+        return [_row(f"peak RSS ≤ {MAX_RSS_MIB} MiB ({rows})", "txsummary failed", "**NOT met**")]
+    out = [
+        _row(
             f"peak RSS ≤ {MAX_RSS_MIB} MiB ({rows}, whole process)",
             f"{txs.rss_mib:.0f} MiB",
             _met(txs.rss_mib <= MAX_RSS_MIB),
         )
-        small = results.whole[smallest][TXSUMMARY]
-        if smallest is not largest and small.ok:
-            growth = txs.rss_mib / small.rss_mib
-            row(
+    ]
+    small = results.whole[smallest][TXSUMMARY]
+    if smallest is not largest and small.ok:
+        growth = txs.rss_mib / small.rss_mib
+        out.append(
+            _row(
                 f"peak RSS flat (≤ {MAX_RSS_GROWTH:.2f}x) from {smallest.rows:,} to {rows}",
                 f"{small.rss_mib:.0f} → {txs.rss_mib:.0f} MiB ({growth:.2f}x)",
                 _met(growth <= MAX_RSS_GROWTH),
             )
-    else:
-        row(f"peak RSS ≤ {MAX_RSS_MIB} MiB ({rows})", "txsummary failed", "**NOT met**")
-    # 4. Cold start.
-    cold = results.cold.ratio(COLD_TXSUMMARY, COLD_BASELINE)
-    row(
-        f"cold start ≤ {MAX_COLD_START_RATIO:.2f}x `{COLD_BASELINE}`",
-        "failed" if cold is None else f"{cold:.2f}x",
-        "**NOT met**" if cold is None else _met(cold <= MAX_COLD_START_RATIO),
-    )
-    # 5. Fully quoted.
-    if results.quoted_pair is not None:
-        plain_file, quoted_file = results.quoted_pair
-        a, b = results.warm[plain_file][TXSUMMARY], results.warm[quoted_file][TXSUMMARY]
-        target = f"fully quoted ≤ {MAX_QUOTED_RATIO:.1f}x unquoted ({plain_file.rows:,} rows, warm)"
-        if a.ok and b.ok:
-            ratio = b.median / a.median
-            row(
-                target,
-                _quoted_ratio(results, TXSUMMARY, warm=True),
-                _met(ratio <= MAX_QUOTED_RATIO),
-            )
-        else:
-            row(target, "failed", "**NOT met**")
-    # 6. The lake (issue 9).
-    lake_warm, lake_whole = warm[LAKE], whole[LAKE]
-    target = f"lake on ≤ {MAX_LAKE_RATIO:.1f}x summary alone ({rows}, warm)"
-    if lake_warm.unavailable is not None:
-        row(target, f"not available: {lake_warm.unavailable}", "not measured")
-    elif lake_warm.ok and warm[TXSUMMARY].ok:
-        ratio = lake_warm.median / warm[TXSUMMARY].median
-        measured = (
-            f"{lake_warm.median * 1000:.0f} ms vs {warm[TXSUMMARY].median * 1000:.0f} ms: "
-            f"{ratio:.2f}x"
         )
-        row(target, measured, _met(ratio <= MAX_LAKE_RATIO))
-    else:
-        row(target, "failed", "**NOT met**")
-    target = f"lake on: peak RSS ≤ {MAX_RSS_MIB} MiB ({rows}, whole process)"
-    if lake_whole.unavailable is not None:
-        row(target, "not available", "not measured")
-    elif lake_whole.ok:
-        row(target, f"{lake_whole.rss_mib:.0f} MiB", _met(lake_whole.rss_mib <= MAX_RSS_MIB))
-    else:
-        row(target, "failed", "**NOT met**")
-    # 7. Reported only.
-    features = results.cold.median(COLD_FEATURES)
-    row(
-        "cold start with e-mail and lake on (reported)",
-        "failed" if features is None else f"{features * 1000:.0f} ms",
-        "n/a",
+    return out
+
+
+def _cold_row(cold: ColdStart) -> str:
+    ratio = cold.ratio(COLD_TXSUMMARY, COLD_BASELINE)
+    return _row(
+        f"cold start ≤ {MAX_COLD_START_RATIO:.2f}x `{COLD_BASELINE}`",
+        "failed" if ratio is None else f"{ratio:.2f}x",
+        "**NOT met**" if ratio is None else _met(ratio <= MAX_COLD_START_RATIO),
     )
-    if results.size is not None:
-        row(
-            f"installed size of `{results.size.requirements.relative_to(ROOT)}` (reported)",
-            f"{results.size.total_bytes / 1e6:.0f} MB",
+
+
+def _quoted_rows(results: Results) -> list[str]:
+    """Warm, fully quoted over unquoted; no row without a quoted pair."""
+    if results.quoted_pair is None:
+        return []
+    plain_file, quoted_file = results.quoted_pair
+    a, b = results.warm[plain_file][TXSUMMARY], results.warm[quoted_file][TXSUMMARY]
+    target = f"fully quoted ≤ {MAX_QUOTED_RATIO:.1f}x unquoted ({plain_file.rows:,} rows, warm)"
+    if not (a.ok and b.ok):
+        return [_row(target, "failed", "**NOT met**")]
+    ratio = b.median / a.median
+    return [
+        _row(
+            target,
+            _quoted_ratio(results, TXSUMMARY, warm=True),
+            _met(ratio <= MAX_QUOTED_RATIO),
+        )
+    ]
+
+
+def _lake_warm_row(warm: dict[str, WarmResult], rows: str) -> str:
+    """The lake (issue 9), warm: lake on over summary alone."""
+    lake, txs = warm[LAKE], warm[TXSUMMARY]
+    target = f"lake on ≤ {MAX_LAKE_RATIO:.1f}x summary alone ({rows}, warm)"
+    if lake.unavailable is not None:
+        return _row(target, f"not available: {lake.unavailable}", "not measured")
+    if not (lake.ok and txs.ok):
+        return _row(target, "failed", "**NOT met**")
+    ratio = lake.median / txs.median
+    measured = f"{lake.median * 1000:.0f} ms vs {txs.median * 1000:.0f} ms: {ratio:.2f}x"
+    return _row(target, measured, _met(ratio <= MAX_LAKE_RATIO))
+
+
+def _lake_rss_row(whole: dict[str, WholeResult], rows: str) -> str:
+    """The lake (issue 9), whole process: peak RSS with the lake on."""
+    lake = whole[LAKE]
+    target = f"lake on: peak RSS ≤ {MAX_RSS_MIB} MiB ({rows}, whole process)"
+    if lake.unavailable is not None:
+        return _row(target, "not available", "not measured")
+    if not lake.ok:
+        return _row(target, "failed", "**NOT met**")
+    return _row(target, f"{lake.rss_mib:.0f} MiB", _met(lake.rss_mib <= MAX_RSS_MIB))
+
+
+def _reported_rows(results: Results) -> list[str]:
+    """Reported only, no target: cold start with features on, installed size."""
+    features = results.cold.median(COLD_FEATURES)
+    out = [
+        _row(
+            "cold start with e-mail and lake on (reported)",
+            "failed" if features is None else f"{features * 1000:.0f} ms",
             "n/a",
         )
-    return [*lines, ""]
+    ]
+    if results.size is not None:
+        out.append(
+            _row(
+                f"installed size of `{results.size.requirements.relative_to(ROOT)}` (reported)",
+                f"{results.size.total_bytes / 1e6:.0f} MB",
+                "n/a",
+            )
+        )
+    return out
+
+
+def _targets(results: Results) -> list[str]:
+    plain = [d for d in results.files if not d.quoted]
+    largest = max(plain, key=lambda d: d.rows)
+    smallest = min(plain, key=lambda d: d.rows)
+    rows = f"{largest.rows:,} rows"
+    whole, warm = results.whole[largest], results.warm[largest]
+    return [
+        "## Targets",
+        "",
+        "From issue 7 (the pandas core) and issue 9 (the lake), as measured in this run.",
+        "",
+        "| Target | Measured | Verdict |",
+        "|---|---|---|",
+        *_whole_rows(whole, rows),
+        *_warm_rows(warm, rows),
+        *_rss_rows(results, smallest, largest, rows),
+        _cold_row(results.cold),
+        *_quoted_rows(results),
+        _lake_warm_row(warm, rows),
+        _lake_rss_row(whole, rows),
+        *_reported_rows(results),
+        "",
+    ]
 
 
 def report(
