@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,25 +60,29 @@ def load() -> Callable[[str], dict[str, Any]]:
 OnRows = Callable[[Any], None]  # called with each chunk's valid rows (a pandas DataFrame)
 
 
+class _NoUpload:
+    """Stands in for the S3 client: the finished Parquet file is not sent anywhere."""
+
+    def upload_file(self, filename: str, bucket: str, key: str) -> None:
+        pass
+
+
 @contextmanager
 def open_lake(path: str, workdir: Path) -> Iterator[OnRows]:
-    """One LakeWriter for one file, finished on exit (files closed, nothing uploaded).
-
-    The only place that knows LakeWriter's API (CONTRACTS.md: it consumes the ``on_rows``
-    frames, writes Parquet to local temporary storage and uploads only on commit).
-    ASSUMED until txsummary.aws.lake lands: check the constructor and the finishing call.
-    """
+    """One LakeWriter for one file, committed on exit: the Parquet file is written and closed
+    as in the function, then handed to a client that uploads nothing."""
     lake = importlib.import_module("txsummary.aws.lake")
-    try:
-        writer = lake.LakeWriter(
-            source_bucket="bench", source_key=Path(path).name, source_version=None, tmp_dir=workdir
-        )
-    except (TypeError, AttributeError) as exc:
-        raise ImportError(f"LakeWriter differs from bench's assumption: {exc}") from exc
-    try:
-        yield getattr(writer, "write", writer)
-    finally:
-        writer.close()
+    with lake.LakeWriter(
+        _NoUpload(),
+        "bench-lake",
+        source_bucket="bench",
+        source_key=Path(path).name,
+        source_version="v1",
+        upload_date=date(2026, 1, 1),
+        directory=workdir,
+    ) as writer:
+        yield writer
+        writer.commit()
 
 
 def answer_lake(path: str) -> dict[str, Any]:
