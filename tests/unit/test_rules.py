@@ -230,7 +230,7 @@ def test_year_forms_may_mix_among_themselves() -> None:
 @pytest.mark.parametrize(
     ("text", "cents"),
     [("+60.5", 6050), ("-10.3", -1030), ("10", 1000), ("0.01", 1), ("-0.00", 0), ("+0", 0),
-     ("007.10", 710), ("123456789012345678901.99", 12345678901234567890199)],
+     ("007.10", 710), ("999999999999999.99", 99999999999999999), ("-000000000000001", -100)],
 )  # fmt: skip
 def test_valid_amounts(text: str, cents: int) -> None:
     assert parse_amount(text) == cents
@@ -239,7 +239,7 @@ def test_valid_amounts(text: str, cents: int) -> None:
 @pytest.mark.parametrize(
     "text",
     ["1e3", "NaN", "nan", "inf", "-inf", "+-5", "10.", ".5", "$10", "1.234", "1,000", "", "+",
-     "- 5", "\u0663", "\uff11", "0x10", "5-"],
+     "- 5", "\u0663", "\uff11", "0x10", "5-", "1234567890123456", "0000000000000000.5"],
 )  # fmt: skip
 def test_invalid_amounts(text: str) -> None:
     with pytest.raises(RuleError):
@@ -255,10 +255,10 @@ def test_every_bad_amount_is_listed_in_one_pass() -> None:
 
 
 def test_huge_amounts_are_exact() -> None:
-    data = HEADER + b"0,7/15,+99999999999999999999.99\n1,7/15,+0.01\n"
+    data = HEADER + b"0,7/15,+999999999999999.99\n1,7/15,+0.01\n"
     summary = summarize_bytes(data)
-    assert summary.totals.balance == 10**22
-    assert summary.to_dict()["total_balance"] == Decimal("100000000000000000000.00")
+    assert summary.totals.balance == 10**17
+    assert summary.to_dict()["total_balance"] == Decimal("1000000000000000.00")
 
 
 # Counting -------------------------------------------------------------------------------

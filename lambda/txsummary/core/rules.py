@@ -1,4 +1,12 @@
-"""The input rules, one pure function each. Both the fast and the careful path use these."""
+"""The input rules, each defined once. Both paths (and the DataFrame API) call these.
+
+- the header: :func:`resolve_header`;
+- the date forms and the calendar: :func:`parse_date`;
+- the year-mixing rule: :class:`YearForm`;
+- the amount rule: :func:`check_amounts`, vectorized over an Arrow array of texts (the careful
+  path calls it on the rows it collected; :func:`parse_amount` is the one-value form).
+The credit/debit split lives in the one aggregation, :func:`txsummary.core.frame.aggregate`.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,19 @@ import calendar
 import re
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
 from txsummary.core.errors import shown
 
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
+# Digits an amount may have before its point: cents then fit in int64 with room to spare.
+MAX_WHOLE_DIGITS = 15
 
-# ASCII digits only: Python's \d would also accept other scripts' digits.
-AMOUNT_PATTERN = r"^[+-]?[0-9]+(?:\.[0-9]{1,2})?$"
-_AMOUNT = re.compile(AMOUNT_PATTERN)
+# ASCII digits only: Python's \d would also accept other scripts' digits. Documentation of the
+# rule that check_amounts implements (tests compare the two).
+AMOUNT_PATTERN = r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
 _MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -21,6 +35,15 @@ _CANONICAL_INT = re.compile(r"^(?:0|[1-9][0-9]{0,17})$")
 
 # A leap year, so that a year-less 2/29 is a real date.
 _LEAP_YEAR = 2000
+
+# Byte classes for the amount rule: 0 digit, 1 sign, 2 point, 3 anything else.
+_CLASS = np.full(256, 3, dtype=np.uint8)
+_CLASS[list(b"0123456789")] = 0
+_CLASS[list(b"+-")] = 1
+_CLASS[ord(".")] = 2
+_POINT = ord(".")
+
+AMOUNT_OK, AMOUNT_NOT_A_NUMBER, AMOUNT_TOO_LONG = 0, 1, 2
 
 
 class RuleError(ValueError):
@@ -41,6 +64,7 @@ class Layout:
 class ParsedDate:
     year: int | None
     month: int
+    day: int
 
 
 def resolve_header(fields: list[str]) -> Layout:
@@ -63,18 +87,6 @@ def resolve_header(fields: list[str]) -> Layout:
     return Layout(len(fields), positions["Id"], positions["Date"], positions["Transaction"])
 
 
-def parse_amount(text: str) -> int:
-    """'+60.5' -> 6050 cents. Exact: integer arithmetic on the digits, never a float."""
-    if not _AMOUNT.fullmatch(text):
-        raise RuleError(
-            f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
-            "(digits with an optional sign and at most two decimals)"
-        )
-    sign = -1 if text.startswith("-") else 1
-    whole, _, frac = text.lstrip("+-").partition(".")
-    return sign * (int(whole) * 100 + int(frac.ljust(2, "0")))
-
-
 def parse_date(text: str) -> ParsedDate:
     """M/D (no year), M/D/YYYY or YYYY-MM-DD, and a real calendar date."""
     year: int | None
@@ -91,7 +103,213 @@ def parse_date(text: str) -> ParsedDate:
         raise RuleError(f"Date {shown(text)} is not a real calendar date")
     if day > calendar.monthrange(check_year, month)[1]:
         raise RuleError(f"Date {shown(text)} is not a real calendar date")
-    return ParsedDate(year, month)
+    return ParsedDate(year, month, day)
+
+
+# Parsed date texts shared by all chunks of a file (None: the text is not a valid date).
+DateCache = dict[str, ParsedDate | None]
+
+
+def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
+    """parse_date through the file's cache; None when the text is not a valid date."""
+    try:
+        return cache[text]
+    except KeyError:
+        pass
+    try:
+        date: ParsedDate | None = parse_date(text)
+    except RuleError:
+        date = None
+    cache[text] = date
+    return date
+
+
+def date_reason(text: str) -> str:
+    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses)."""
+    try:
+        parse_date(text)
+    except RuleError as exc:
+        return str(exc)
+    raise ValueError(f"{text!r} is a valid date")
+
+
+class YearForm:
+    """Dates with and without a year must not mix: the file's first valid date fixes the form."""
+
+    def __init__(self) -> None:
+        self.has_year: bool | None = None
+
+    def agrees(self, has_year: bool) -> bool:
+        """Whether a date of this form would be accepted (without fixing the form)."""
+        return self.has_year is None or self.has_year == has_year
+
+    def conflict(self, has_year: bool) -> str | None:
+        """The reason a date of this form is refused, or None (and the form is then fixed)."""
+        if self.has_year is None:
+            self.has_year = has_year
+            return None
+        if self.has_year == has_year:
+            return None
+        earlier = "have a year" if self.has_year else "have no year"
+        return f"dates with and without a year are mixed (earlier dates in this file {earlier})"
+
+
+def amount_reason(text: str, code: int) -> str:
+    if code == AMOUNT_TOO_LONG:
+        return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
+    return (
+        f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
+        "(digits with an optional sign and at most two decimals)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    cents: npt.NDArray[np.int64]  # 0 where the value breaks the rule
+    codes: npt.NDArray[np.uint8] | None  # per value AMOUNT_*; None when every value is OK
+
+
+def check_amounts(values: pa.Array) -> Amounts:
+    """The amount rule over an array of texts (binary or string, no nulls): an optional sign,
+    1 to 15 digits, optionally a point and one or two digits; and each value in cents, exact
+    (integer arithmetic on the digits, never a float).
+
+    Vectorized over the bytes: a regex per value costs more than everything else in the fast
+    path. A value has at least as many signs as 'a sign first' and at least as many points as
+    'a point second- or third-last', so when the totals over the array are equal, and no byte
+    is foreign, every value is well formed. Only when they are not is each value counted.
+    """
+    values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
+    n = len(values)
+    if n == 0:
+        return Amounts(np.zeros(0, dtype=np.int64), None)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + n + 1
+    ]
+    data = values.buffers()[2]
+    # At least one byte, so that the gathers below never index an empty array.
+    text = np.frombuffer(data, dtype=np.uint8) if data and data.size else np.zeros(1, np.uint8)
+    used = text[offsets[0] : offsets[-1]]
+    shape = _Shape(text, offsets)
+    signs = np.count_nonzero(used == ord("+")) + np.count_nonzero(used == ord("-"))
+    points = np.count_nonzero(used == _POINT)
+    digits = np.count_nonzero(used - np.uint8(ord("0")) < 10)  # uint8 wraps around
+    if (
+        bool(shape.ok.all())
+        and signs + points + digits == used.size
+        and signs == np.count_nonzero(shape.signed)
+        and points == np.count_nonzero(shape.placed)
+    ):
+        return Amounts(shape.cents(text, None), None)
+    classes = _CLASS[used]
+    bad = (shape.whole < 1) | _per_value_mismatch(classes, offsets, shape.signed, shape.placed)
+    too_long = shape.whole > MAX_WHOLE_DIGITS
+    codes = np.where(bad, AMOUNT_NOT_A_NUMBER, np.where(too_long, AMOUNT_TOO_LONG, AMOUNT_OK))
+    codes = codes.astype(np.uint8)
+    return Amounts(shape.cents(text, codes == AMOUNT_OK), codes)
+
+
+class _Shape:
+    """Where each value's sign, point and digits would be if it were well formed."""
+
+    def __init__(self, text: npt.NDArray[np.uint8], offsets: npt.NDArray[np.int32]) -> None:
+        starts, ends = offsets[:-1], offsets[1:]
+        lengths = ends - starts
+        first = text.take(starts, mode="clip")
+        self.signed = (lengths > 0) & ((first == ord("+")) | (first == ord("-")))
+        self.negative = (lengths > 0) & (first == ord("-"))
+        self.point2 = (lengths >= 2) & (text.take(ends - 2, mode="clip") == _POINT)
+        self.point3 = (lengths >= 3) & (text.take(ends - 3, mode="clip") == _POINT)
+        self.placed = self.point2 | self.point3
+        decimals = self.point2 * np.int32(2) + self.point3 * np.int32(3)
+        self.whole = lengths - self.signed - decimals
+        self.units = ends - 1 - decimals  # where the last whole digit is
+        self.ok = (self.whole >= 1) & (self.whole <= MAX_WHOLE_DIGITS)
+
+    def cents(
+        self, text: npt.NDArray[np.uint8], good: npt.NDArray[np.bool_] | None
+    ) -> npt.NDArray[np.int64]:
+        """Each well-formed value in cents (0 where ``good`` is False). The whole digits are
+        read eight at a time as one 64-bit word each (SWAR), with no float anywhere."""
+        whole = self.whole if good is None else np.where(good, self.whole, 0)
+        whole = np.clip(whole, 0, MAX_WHOLE_DIGITS)
+        # Eight '0' bytes before the text, so that every word read stays inside the buffer.
+        padded = np.concatenate([np.full(8, ord("0"), dtype=np.uint8), text])
+        words = np.ndarray((padded.size - 7,), dtype="<u8", buffer=padded, strides=(1,))
+        units = self.units + np.int32(8 - 7)  # the word that ends at the last digit
+        cents = _eight_digits(words[units], np.minimum(whole, 8))
+        if int(whole.max(initial=0)) > 8:
+            high = _eight_digits(words[np.maximum(units - 8, 0)], np.maximum(whole - 8, 0))
+            cents += high * np.int64(10**8)
+        cents *= 100
+        tenths = text.take(self.units + 2, mode="clip") - np.uint8(ord("0"))
+        hundredths = text.take(self.units + 3, mode="clip") - np.uint8(ord("0"))
+        cents += np.where(self.placed, tenths, 0) * np.int64(10)
+        cents += np.where(self.point3, hundredths, 0)
+        if good is not None:
+            cents[~good] = 0
+        np.negative(cents, out=cents, where=self.negative)
+        return cents
+
+
+# Per count of digits kept (0..8): which bytes of the word are digits, and '0' in the others.
+_KEEP = np.array([((1 << 64) - 1) ^ ((1 << (8 * (8 - k))) - 1) for k in range(9)], dtype=np.uint64)
+_FILL = np.array([0x3030303030303030 & ~int(keep) for keep in _KEEP], dtype=np.uint64)
+_ZEROS = np.uint64(0x3030303030303030)
+_SWAR = (
+    (np.uint64(10), np.uint64(8), np.uint64(0x00FF00FF00FF00FF)),
+    (np.uint64(100), np.uint64(16), np.uint64(0x0000FFFF0000FFFF)),
+    (np.uint64(10000), np.uint64(32), np.uint64(0xFFFFFFFF)),
+)
+
+
+def _eight_digits(
+    word: npt.NDArray[np.uint64], count: npt.NDArray[np.int32]
+) -> npt.NDArray[np.int64]:
+    """The number written by the last ``count`` bytes of each little-endian word (ASCII digits;
+    the bytes before them are read as '0'). Works in place on ``word``: few temporaries, since
+    fresh large arrays cost page faults."""
+    v = word
+    v &= _KEEP[count]
+    v |= _FILL[count]
+    v -= _ZEROS
+    shifted = np.empty_like(v)
+    for factor, shift, mask in _SWAR:
+        np.right_shift(v, shift, out=shifted)
+        v *= factor
+        v += shifted
+        v &= mask
+    return v.view(np.int64)
+
+
+def _per_value_mismatch(
+    used: npt.NDArray[np.uint8],
+    offsets: npt.NDArray[np.int32],
+    signed: npt.NDArray[np.bool_],
+    placed: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """Per value: a byte that is no digit, sign or point, or a sign or point out of place."""
+    starts = (offsets[:-1] - offsets[0]).astype(np.intp)
+    # One zero past the end, so that reduceat accepts a start at the very end (an empty value).
+    marks = np.zeros((3, used.size + 1), dtype=np.int64)
+    marks[0, :-1] = used == 1
+    marks[1, :-1] = used == 2
+    marks[2, :-1] = used == 3
+    per_value = np.add.reduceat(marks, starts, axis=1) if starts.size else marks[:, :0]
+    empty = offsets[1:] == offsets[:-1]
+    per_value[:, empty] = 0
+    mismatch: npt.NDArray[np.bool_] = (
+        (per_value[0] != signed) | (per_value[1] != placed) | (per_value[2] != 0)
+    )
+    return mismatch
+
+
+def parse_amount(text: str) -> int:
+    """'+60.5' -> 6050 cents; the one-value form of :func:`check_amounts`."""
+    checked = check_amounts(pa.array([text], pa.string()))
+    if checked.codes is not None:
+        raise RuleError(amount_reason(text, int(checked.codes[0])))
+    return int(checked.cents[0])
 
 
 def is_canonical_int(text: str) -> bool:
