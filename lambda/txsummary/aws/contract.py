@@ -64,6 +64,7 @@ class Metric:
     TRANSACTIONS_SUMMARIZED: Final = "TransactionsSummarized"
     PROCESSING_TIME: Final = "ProcessingTime"
     DUPLICATES: Final = "Duplicates"
+    EMAILS_SENT: Final = "EmailsSent"  # only when a delivery sent the e-mail
 
 
 METRIC_UNITS: Final = {
@@ -72,6 +73,7 @@ METRIC_UNITS: Final = {
     Metric.TRANSACTIONS_SUMMARIZED: "Count",
     Metric.PROCESSING_TIME: "Milliseconds",
     Metric.DUPLICATES: "Count",
+    Metric.EMAILS_SENT: "Count",
 }
 # The dimension that tells stacks apart (Powertools adds `service`).
 FUNCTION_DIMENSION: Final = "function_name"
