@@ -76,6 +76,12 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
             return {"arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{inputs['name']}"}
         case "aws:sns/topic:Topic":
             return {"arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"}
+        case "aws:dynamodb/table:Table":
+            table = f"{name}-8a9b0c1"
+            return {"name": table, "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"}
+        case "aws:sesv2/emailIdentity:EmailIdentity":
+            identity = inputs["emailIdentity"]
+            return {"arn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"}
         case _:
             return {}
 
@@ -87,7 +93,12 @@ def _physical_id(typ: str, name: str, outputs: dict[str, Any]) -> str:
             return str(outputs["bucket"])
         case "aws:sqs/queue:Queue":
             return str(outputs["url"])
-        case "aws:iam/role:Role" | "aws:cloudwatch/logGroup:LogGroup":
+        case (
+            "aws:iam/role:Role"
+            | "aws:cloudwatch/logGroup:LogGroup"
+            | "aws:dynamodb/table:Table"
+            | "aws:glue/catalogDatabase:CatalogDatabase"
+        ):
             return str(outputs["name"])
         case _:
             return f"{name}-id"
