@@ -76,11 +76,18 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
             return {"arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{inputs['name']}"}
         case "aws:sns/topic:Topic":
             return {"arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"}
+        case _:
+            return _side_effect_outputs(args)
+
+
+def _side_effect_outputs(args: MockResourceArgs) -> dict[str, Any]:
+    """The same for issue 9's resources: the summary table and the SES identity."""
+    match args.typ:
         case "aws:dynamodb/table:Table":
-            table = f"{name}-8a9b0c1"
+            table = f"{args.name}-8a9b0c1"
             return {"name": table, "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"}
         case "aws:sesv2/emailIdentity:EmailIdentity":
-            identity = inputs["emailIdentity"]
+            identity = args.inputs["emailIdentity"]
             return {"arn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"}
         case _:
             return {}

@@ -11,11 +11,11 @@ import pytest
 
 from tests.infra.pulumi_harness import (
     ACCOUNT,
-    REGION,
     DIGEST,
     ECR_PASSWORD,
     ECR_USER,
     PROJECT_ROOT,
+    REGION,
     Program,
     Registered,
 )
