@@ -121,7 +121,6 @@ class Duplicate:
     kind: ClassVar[str] = "duplicate"
     ref: ObjectRef
     previous: str  # "summarized" or "rejected" (issue 9)
-    email: str | None = None  # EMAIL_SENT when this delivery sent the e-mail a failed one owed
 
 
 Outcome = Summarized | Rejected | Skipped | Duplicate
@@ -182,7 +181,7 @@ def summarize_object(ref: ObjectRef, deps: Deps) -> Outcome:
         # Before GetObject: a redelivery costs one read of the table, not of the file.
         replayed = effects.replay(ref, store=deps.store, mail=deps.mail)
         if replayed is not None:
-            return _duplicate(ref, replayed)
+            return _replayed(deps, ref, replayed, started)
     limit = deps.settings.max_object_bytes
     if ref.size is not None and ref.size > limit:
         return _publish(deps, ref, ObjectTooLarge(ref, ref.size, limit), started, None)
@@ -245,8 +244,8 @@ def _publish(
     applied: effects.Applied | None = None
     if deps.store is not None:
         applied = effects.apply(ref, result, store=deps.store, lake=lake, mail=deps.mail)
-        if applied.effect is not Effect.NEW:  # a concurrent delivery recorded it first
-            return _duplicate(ref, applied)
+        if applied.effect is Effect.DUPLICATE:  # a concurrent delivery recorded it first
+            return Duplicate(ref, previous=applied.outcome)
     duration_ms = _elapsed_ms(started)
     email = _email_status(deps, ref, applied)
     if isinstance(result, InvalidFileError):
@@ -255,9 +254,21 @@ def _publish(
     return Summarized(ref, result, duration_ms, email, lake_key)
 
 
-def _duplicate(ref: ObjectRef, applied: effects.Applied) -> Duplicate:
-    resent = EMAIL_SENT if applied.effect is Effect.EMAIL_RESENT else None
-    return Duplicate(ref, previous=applied.outcome, email=resent)
+def _replayed(
+    deps: Deps, ref: ObjectRef, applied: effects.Applied, started: float
+) -> Summarized | Rejected | Duplicate:
+    """A version that has a record. Usually a Duplicate. When this delivery sent the e-mail a
+    failed one owed (EMAIL_RESENT), that failed delivery raised before it was reported, so
+    this one reports the file, from the record: each version is counted once."""
+    record = None
+    if applied.effect is Effect.EMAIL_RESENT and deps.store is not None:
+        record = deps.store.get(ref.bucket, ref.key, ref.version_id, ref.etag)
+    if record is None:
+        return Duplicate(ref, previous=applied.outcome)
+    result = record.result()
+    if isinstance(result, InvalidFileError):
+        return Rejected(ref, result, _elapsed_ms(started), EMAIL_SENT)
+    return Summarized(ref, result, _elapsed_ms(started), EMAIL_SENT)
 
 
 def _email_status(deps: Deps, ref: ObjectRef, applied: effects.Applied | None) -> str | None:
@@ -313,15 +324,13 @@ def report(outcome: Outcome, deps: Deps) -> None:
         case Skipped(reason=reason, error_code=error_code):
             log = logger.warning if reason in _WARNING_SKIPS else logger.info
             log(f"skipped: {reason}", extra={**fields, "reason": reason, "error_code": error_code})
-        case Duplicate(previous=previous, email=email):
-            note = "; sent the e-mail a failed delivery owed" if email == EMAIL_SENT else ""
+        case Duplicate(previous=previous):
             logger.info(
-                f"duplicate: this version was already {previous}{note}",
-                extra={**fields, "previous": previous, **_present(email=email)},
+                f"duplicate: this version was already {previous}",
+                extra={**fields, "previous": previous},
             )
             metrics = deps.metrics
             metrics.add_metric(Metric.DUPLICATES, contract.METRIC_UNITS[Metric.DUPLICATES], 1)
-            _count_email(metrics, email)
             _flush(metrics, fields)
 
 
