@@ -12,7 +12,10 @@ Side effects (issue 9) come from :class:`Deps`, built once from the settings by
   gets one record, and the e-mail (``mail``, when ``EMAIL_FROM`` is set) and the lake file
   (``lake_bucket``, when ``LAKE_BUCKET`` is set) once, through :mod:`txsummary.effects`: a
   version that already has a record is a :class:`Duplicate`, found before the object is read,
-  and only an e-mail still owed is sent;
+  and only an e-mail still owed is sent. (The delivery that sends an e-mail a failed one owed
+  reports the file as Summarized/Rejected from its record instead: the failed delivery raised
+  before it was reported, and each version is counted once.) Log records gain ``email``
+  (``sent``, ``pending``, ``no recipient``; absent when e-mail is off) and ``lake_key``;
 - without one (a bare local run, the tests of the event contract) the service only summarizes
   and the reporter logs and counts: nothing can tell a redelivery apart, so every delivery is
   reported. E-mail and the lake need the store (``Settings.from_env`` refuses them without it),
