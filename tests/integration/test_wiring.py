@@ -315,3 +315,37 @@ def test_the_email_is_mime_with_the_summary_text(
     assert isinstance(payload, bytes)
     # (the wire has CRLF line ends, as SMTP wants)
     assert payload.decode().replace("\r\n", "\n").rstrip("\n") == records[0]["message"]
+
+
+def test_an_unversioned_bucket_keys_the_record_by_etag(
+    stack: Stack, s3: S3Client, make_event: MakeEvent
+) -> None:
+    # Given a bucket without versioning: events carry no version id
+    s3.create_bucket(Bucket="plain")
+    etag = s3.put_object(Bucket="plain", Key="t.csv", Body=CHALLENGE_CSV)["ETag"].strip('"')
+    event = make_event(("t.csv", {"eTag": etag, "size": len(CHALLENGE_CSV)}), bucket="plain")
+    # When it is delivered twice
+    assert invoke(event) == {"t.csv": "summarized"}
+    assert invoke(event) == {"t.csv": "duplicate"}
+    # Then the one record's sort key is the ETag, and there is one e-mail and one lake object
+    (item,) = stack.items()
+    assert item["sk"] == {"S": etag}
+    assert len(emails()) == 1
+    assert len(stack.lake_objects()) == 1
+
+
+def test_a_too_large_object_is_recorded_and_mailed_once_without_being_read(
+    stack: Stack, make_event: MakeEvent, body_reads: list[int]
+) -> None:
+    # Given an event for an object over the size limit (in a bucket that does not exist, so
+    # any read would fail)
+    event = make_event(("huge.csv", {"size": 3 * 1024**3, "eTag": "e1"}), bucket="nowhere")
+    # When it is delivered twice / Then it is rejected, then a duplicate, and never read
+    assert invoke(event) == {"huge.csv": "rejected"}
+    assert invoke(event) == {"huge.csv": "duplicate"}
+    assert body_reads == []
+    (item,) = stack.items()
+    assert (item["outcome"], item["sk"]) == ({"S": "rejected"}, {"S": "e1"})
+    (sent,) = emails()
+    assert "over the limit" in sent.raw_data
+    assert stack.lake_objects() == []
