@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench demo clean
+.PHONY: install test lint bench demo preview clean
 
 install: $(STAMP)
 
@@ -30,5 +30,9 @@ bench: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/txsummary demo
 
+# The summary e-mail of transactions.csv as HTML (and a PNG when chromium is installed), in out/.
+preview: $(STAMP)
+	$(BIN)/python -m txsummary_local.preview transactions.csv --out out/
+
 clean:
-	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info lambda/*.egg-info
+	rm -rf $(VENV) out .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info lambda/*.egg-info

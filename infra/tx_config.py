@@ -1,16 +1,35 @@
 """Stack settings: every value read once from ``pulumi.Config()``, each with a default.
 
 A fresh stack needs only ``aws:region``. Set anything else with, e.g.,
-``pulumi config set memorySize 4096``.
+``pulumi config set memorySize 4096``. E-mail is on when ``emailFrom`` is set:
+``pulumi config set emailFrom reports@example.com`` and
+``pulumi config set --path 'emailTo[0]' holder@example.com`` (or ``emailTo`` as
+``a@example.com,b@example.com``); ``emailAllowedDomains`` likewise.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 
 import pulumi
 
 from txsummary.aws import contract
+from txsummary.aws.mail import MailConfig, MailConfigError
+
+MIB = 1024**2
+# Lambda's range for /tmp, in MB.
+MIN_EPHEMERAL_MB = 1024
+MAX_EPHEMERAL_MB = 10240
+# Ephemeral storage holds one lake file at a time, written while the CSV streams and uploaded
+# at the end. Its Parquet is smaller than the CSV text it came from (measured on 1e6-row files:
+# 0.05 to 0.57 of the text, the most for random hex Ids), so room for the text itself is a
+# safe bound. The text is at most the decompression limit (a .csv.gz; it is above the object
+# limit), plus headroom for the runtime's own files. At 4 GiB that is 4608 MB: /tmp beyond
+# 512 MB costs about $0.0000000309 per GB-second, negligible next to the memory.
+LAKE_TO_CSV = 1.0
+EPHEMERAL_HEADROOM_MB = 512
 
 # Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = frozenset(
@@ -34,6 +53,11 @@ class StackSettings:
     max_object_bytes: int = contract.DEFAULT_MAX_OBJECT_BYTES
     metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     force_destroy: bool = False
+    # Issue 9: e-mail (on when email_from is set) and the lake.
+    email_from: str | None = None
+    email_to: tuple[str, ...] = ()
+    email_allowed_domains: tuple[str, ...] = ()
+    lake_enabled: bool = True
 
     def __post_init__(self) -> None:
         _check_range("memorySize", self.memory_size, 128, 10240)
@@ -51,6 +75,22 @@ class StackSettings:
         _check_range("maxObjectBytes", self.max_object_bytes, 1)
         if not self.metrics_namespace:
             raise ValueError("metricsNamespace must not be empty")
+        try:  # the function's own parser: the stack refuses what the function would
+            self.mail_config()
+        except MailConfigError as exc:
+            raise ValueError(f"emailFrom, emailTo, emailAllowedDomains: {exc}") from None
+
+    def mail_config(self) -> MailConfig | None:
+        return MailConfig.from_values(
+            self.email_from, ",".join(self.email_to), ",".join(self.email_allowed_domains)
+        )
+
+    @property
+    def ephemeral_storage_mb(self) -> int:
+        """Ephemeral storage sized for the lake file of the largest file allowed (LAKE_TO_CSV)."""
+        largest_text = max(self.max_object_bytes, contract.DEFAULT_MAX_DECOMPRESSED_BYTES)
+        needed = math.ceil(largest_text * LAKE_TO_CSV / MIB) + EPHEMERAL_HEADROOM_MB
+        return min(MAX_EPHEMERAL_MB, max(MIN_EPHEMERAL_MB, needed))
 
     @property
     def lambda_log_level(self) -> str:
@@ -82,7 +122,35 @@ class StackSettings:
             max_object_bytes=integer("maxObjectBytes", d.max_object_bytes),
             metrics_namespace=cfg.get("metricsNamespace") or d.metrics_namespace,
             force_destroy=cfg.get_bool("forceDestroy") or d.force_destroy,
+            email_from=(cfg.get("emailFrom") or "").strip() or None,
+            email_to=_strings(cfg, "emailTo"),
+            email_allowed_domains=_strings(cfg, "emailAllowedDomains"),
+            lake_enabled=_boolean(cfg, "lakeEnabled", d.lake_enabled),
         )
+
+
+def _strings(cfg: pulumi.Config, key: str) -> tuple[str, ...]:
+    """A list setting: a YAML/JSON list of strings (``--path 'key[0]'``) or a comma-separated
+    string."""
+    raw = cfg.get(key)
+    if not raw:
+        return ()
+    try:
+        value: object = json.loads(raw)
+    except ValueError:
+        value = raw
+    if isinstance(value, str):
+        items: list[str] = value.split(",")
+    elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+        items = value
+    else:
+        raise ValueError(f"{key} must be a list of strings or a comma-separated string")
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def _boolean(cfg: pulumi.Config, key: str, default: bool) -> bool:
+    value = cfg.get_bool(key)
+    return default if value is None else value
 
 
 def _check_range(name: str, value: int, low: int, high: int | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The function and its wiring: log group, role, S3 trigger, and the queue that keeps failures."""
+"""The function and its wiring: log group, role, S3 trigger, and the queue that keeps failures;
+its side effects' resources (the summary table, the lake, the sender) are passed in."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import pulumi_aws as aws
 
 import tx_policies
 from tx_config import StackSettings
+from tx_email import EmailSender
+from tx_lake import TransactionsLake
+from tx_table import SummaryTable
 from txsummary.aws import contract
 from txsummary.aws.contract import Env
+from txsummary.aws.lake import LAKE_PREFIX
 
 ASYNC_RETRIES = 2
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
@@ -32,6 +37,9 @@ def summarizer_function(
     *,
     bucket: aws.s3.Bucket,
     image_uri: pulumi.Input[str],
+    table: SummaryTable,
+    lake: TransactionsLake | None = None,
+    sender: EmailSender | None = None,
 ) -> SummarizerFunction:
     function_name = f"{name}-{pulumi.get_stack()}"
 
@@ -48,14 +56,47 @@ def summarizer_function(
     )
 
     role = aws.iam.Role(f"{name}-role", assume_role_policy=tx_policies.lambda_assume_role())
+    recipients = (*settings.email_to, *settings.email_allowed_domains)
+
+    def policy(arns: list[str | None]) -> str:
+        bucket_arn, log_group_arn, queue_arn, table_arn, lake_arn, sender_arn = arns
+        assert bucket_arn and log_group_arn and queue_arn and table_arn
+        extra = [tx_policies.summary_table_statement(table_arn)]
+        if sender_arn is not None:
+            identities = [sender_arn, *tx_policies.recipient_identity_arns(sender_arn, recipients)]
+            extra.append(tx_policies.send_email_statement(identities))
+        if lake_arn is not None:
+            extra.append(tx_policies.lake_write_statement(lake_arn, LAKE_PREFIX))
+        return tx_policies.function_policy(bucket_arn, log_group_arn, queue_arn, *extra)
+
     role_policy = aws.iam.RolePolicy(
         f"{name}-least-privilege",
         role=role.id,
-        policy=pulumi.Output.all(bucket.arn, log_group.arn, failure_queue.arn).apply(
-            lambda arns: tx_policies.function_policy(arns[0], arns[1], arns[2])
-        ),
+        policy=pulumi.Output.all(
+            bucket.arn,
+            log_group.arn,
+            failure_queue.arn,
+            table.table.arn,
+            lake.bucket.arn if lake is not None else None,
+            sender.identity.arn if sender is not None else None,
+        ).apply(policy),
         opts=pulumi.ResourceOptions(parent=role),
     )
+
+    variables: dict[str, pulumi.Input[str]] = {
+        Env.LOG_LEVEL: settings.log_level,
+        Env.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
+        Env.METRICS_NAMESPACE: settings.metrics_namespace,
+        Env.SUMMARY_TABLE: table.table.name,
+    }
+    if lake is not None:
+        variables[Env.LAKE_BUCKET] = lake.bucket.bucket
+    if sender is not None and settings.email_from is not None:
+        variables[Env.EMAIL_FROM] = settings.email_from
+        if settings.email_to:
+            variables[Env.EMAIL_TO] = ",".join(settings.email_to)
+        if settings.email_allowed_domains:
+            variables[Env.EMAIL_ALLOWED_DOMAINS] = ",".join(settings.email_allowed_domains)
 
     function = aws.lambda_.Function(
         name,
@@ -67,13 +108,9 @@ def summarizer_function(
         memory_size=settings.memory_size,
         timeout=settings.timeout,
         reserved_concurrent_executions=settings.reserved_concurrency,
-        environment={
-            "variables": {
-                Env.LOG_LEVEL: settings.log_level,
-                Env.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
-                Env.METRICS_NAMESPACE: settings.metrics_namespace,
-            }
-        },
+        environment={"variables": variables},
+        # /tmp holds the lake file of the object being summarized (see tx_config).
+        ephemeral_storage={"size": settings.ephemeral_storage_mb},
         logging_config={
             "log_format": "JSON",
             "log_group": log_group.name,

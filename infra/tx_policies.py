@@ -24,8 +24,11 @@ def lambda_assume_role() -> str:
     )
 
 
-def function_policy(bucket_arn: str, log_group_arn: str, queue_arn: str) -> str:
-    """Exactly what the function needs: read uploads, write its own logs, park failed events."""
+def function_policy(
+    bucket_arn: str, log_group_arn: str, queue_arn: str, *extra: dict[str, Any]
+) -> str:
+    """Exactly what the function needs: read uploads, write its own logs, park failed events,
+    and the side effects' ``extra`` statements (the table, the e-mail, the lake)."""
     return json.dumps(
         {
             "Version": IAM_VERSION,
@@ -49,6 +52,7 @@ def function_policy(bucket_arn: str, log_group_arn: str, queue_arn: str) -> str:
                     "Action": "sqs:SendMessage",
                     "Resource": queue_arn,
                 },
+                *extra,
             ],
         }
     )
@@ -113,6 +117,18 @@ def send_email_statement(identity_arns: Sequence[str]) -> dict[str, Any]:
         "Action": ["ses:SendEmail", "ses:SendRawEmail"],
         "Resource": list(identity_arns),
     }
+
+
+def recipient_identity_arns(sender_arn: str, identities: Sequence[str]) -> list[str]:
+    """The SES identity ARNs of recipients (addresses or domains), next to the sender's.
+
+    In the SES sandbox, SES authorizes a send against the verified recipient identities too;
+    granting their exact ARNs lets the stack work there, and grants nothing more once the
+    account has production access (a recipient identity only matters if it is verified)."""
+    prefix, marker, _ = sender_arn.partition(":identity/")
+    if not marker:
+        raise ValueError(f"not an SES identity ARN: {sender_arn}")
+    return [f"{prefix}:identity/{identity}" for identity in dict.fromkeys(identities)]
 
 
 def lake_write_statement(lake_bucket_arn: str, prefix: str = "transactions") -> dict[str, Any]:

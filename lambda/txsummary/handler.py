@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from txsummary import service
-from txsummary.aws import observability, s3
+from txsummary.aws import observability
 from txsummary.aws.events import object_refs
 from txsummary.aws.settings import Settings
 
@@ -23,7 +23,7 @@ logger = observability.make_logger(SETTINGS.log_level)
 @functools.cache
 def _deps() -> service.Deps:
     metrics = observability.make_metrics(SETTINGS.metrics_namespace, SETTINGS.function_name)
-    return service.Deps(SETTINGS, s3.s3_client(), logger, metrics)
+    return service.build_deps(SETTINGS, logger, metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)

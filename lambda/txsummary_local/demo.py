@@ -9,6 +9,11 @@ retries on failure). What the function writes to stdout, the Powertools JSON log
 the EMF metric records, is shipped line by line to the log group with watchtower, as the Lambda
 runtime ships it. Finally the log group is read back, like ``aws logs tail``, and the records
 are printed.
+
+Issue 9's side effects are on, as the stack sets them: the summary table, the SES sender (the
+messages moto keeps are saved as ``out/<key>.eml`` and an ``.html`` a browser shows with the logo)
+and the lake bucket (its Parquet read back with pandas). The first event is then delivered a
+second time, to show that a redelivery is a duplicate with no second e-mail.
 """
 
 from __future__ import annotations
@@ -18,26 +23,39 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import boto3
+import pandas as pd
 import watchtower
+from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
+from moto.ses.models import ses_backends
 
 from txsummary import handler as lambda_handler
 from txsummary.aws import contract
+from txsummary.aws.contract import Env
+from txsummary.aws.settings import Settings
+from txsummary.core import email
+from txsummary.core.jsonout import dumps
+from txsummary.core.money import format_cents
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_logs import CloudWatchLogsClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
 
 REGION = "us-east-1"
@@ -48,6 +66,19 @@ RECEIVE_TIMEOUT_S = 20.0
 # Outside the service's logger tree, so Powertools' filters leave it alone.
 STDOUT_LOGGER = "txsummary_local.stdout"
 DEFAULT_FILE = Path("transactions.csv")
+DEFAULT_OUT = Path("out")
+TABLE = "txsummary-summaries-local"
+LAKE_BUCKET = "txsummary-lake-local"
+SENDER = "txsummary@example.com"
+RECIPIENT = "holder@example.com"
+MOTO_ACCOUNT = "123456789012"  # moto's default account
+# The function's side effects, as the stack sets them (names from the contract).
+_EFFECTS_ENV = {
+    Env.SUMMARY_TABLE: TABLE,
+    Env.EMAIL_FROM: SENDER,
+    Env.EMAIL_TO: RECIPIENT,
+    Env.LAKE_BUCKET: LAKE_BUCKET,
+}
 
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -115,6 +146,7 @@ class Invocation:
     request_id: str
     keys: list[str]
     attempts: int
+    event: dict[str, Any] = field(default_factory=dict)
     result: dict[str, str] | None = None
     error: str | None = None
 
@@ -129,6 +161,7 @@ class Emulation:
     s3: S3Client
     sqs: SQSClient
     logs: CloudWatchLogsClient
+    dynamodb: DynamoDBClient
     queue_url: str
     log_group: str
     log_stream: str
@@ -164,7 +197,7 @@ class Emulation:
         """One async invoke: the handler, retried up to twice when it raises."""
         request_id = str(uuid.uuid4())
         keys = [r.get("s3", {}).get("object", {}).get("key", "") for r in event.get("Records", [])]
-        invocation = Invocation(request_id, keys, attempts=0)
+        invocation = Invocation(request_id, keys, attempts=0, event=event)
         context = LocalContext(
             self.function_name, request_id, log_group_name=self.log_group,
             log_stream_name=self.log_stream,
@@ -194,6 +227,24 @@ class Emulation:
             for e in page.get("events", [])
         ]
         return sorted(events, key=lambda item: item[0])
+
+    def items(self) -> list[dict[str, Any]]:
+        """The summary table's items, as plain values (numbers as Decimal)."""
+        deserializer = TypeDeserializer()
+        items = self.dynamodb.scan(TableName=TABLE)["Items"]
+        return [{k: deserializer.deserialize(v) for k, v in item.items()} for item in items]
+
+    def emails(self) -> list[Any]:
+        """The messages SES accepted (moto keeps them; its server shares this process)."""
+        return list(ses_backends[MOTO_ACCOUNT][REGION].sent_messages)
+
+    def lake_objects(self) -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=LAKE_BUCKET)
+        return [o["Key"] for o in listing.get("Contents", [])]
+
+    def lake_frame(self, key: str) -> pd.DataFrame:
+        body = self.s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()
+        return pd.read_parquet(io.BytesIO(body))
 
 
 @contextlib.contextmanager
@@ -237,14 +288,20 @@ def emulation(function_name: str | None = None) -> Iterator[Emulation]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         _reset(endpoint)  # moto keeps state per process: start from an empty account
-        with _patched_env({**_FAKE_ENV, "AWS_ENDPOINT_URL": endpoint}, _UNSET_ENV):
-            # A fresh execution environment: the handler builds its S3 client against the
-            # emulation on its first invocation, and forgets it when the emulation ends.
+        env = {**_FAKE_ENV, **_EFFECTS_ENV, "AWS_ENDPOINT_URL": endpoint}
+        with _patched_env(env, _UNSET_ENV):
+            # A fresh execution environment: the handler reads the stack's settings and builds
+            # its clients against the emulation on its first invocation, and forgets them when
+            # the emulation ends.
+            saved_settings = lambda_handler.SETTINGS
+            lambda_handler.SETTINGS = Settings.from_env()
             lambda_handler._deps.cache_clear()
+            ses_backends[MOTO_ACCOUNT][REGION].sent_messages.clear()
             try:
                 yield _create_stack(server, endpoint, name)
             finally:
                 lambda_handler._deps.cache_clear()
+                lambda_handler.SETTINGS = saved_settings
     finally:
         server.stop()
         werkzeug.setLevel(saved_level)
@@ -261,6 +318,24 @@ def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emula
     s3: S3Client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     sqs: SQSClient = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
     logs: CloudWatchLogsClient = boto3.client("logs", endpoint_url=endpoint, region_name=REGION)
+    dynamodb: DynamoDBClient = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
+    sesv2: SESV2Client = boto3.client("sesv2", endpoint_url=endpoint, region_name=REGION)
+
+    # The side effects' resources, as infra/ declares them (tx_table, tx_email, tx_lake).
+    dynamodb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+    )
+    sesv2.create_email_identity(EmailIdentity=SENDER)  # moto verifies it at once
+    s3.create_bucket(Bucket=LAKE_BUCKET)
 
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
@@ -286,7 +361,9 @@ def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emula
     logs.create_log_group(logGroupName=log_group)
     log_stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
     logs.create_log_stream(logGroupName=log_group, logStreamName=log_stream)
-    return Emulation(server, endpoint, name, s3, sqs, logs, queue_url, log_group, log_stream)
+    return Emulation(
+        server, endpoint, name, s3, sqs, logs, dynamodb, queue_url, log_group, log_stream
+    )
 
 
 # -- what the user sees ------------------------------------------------------------------------
@@ -330,11 +407,12 @@ def _metric_value(value: Any) -> str:
     return str(value)
 
 
-def run_demo(files: list[Path], out: TextIO) -> int:
+def run_demo(files: list[Path], out: TextIO, out_dir: Path = DEFAULT_OUT) -> int:
     """Upload each file (default ``./transactions.csv``) to the emulated bucket, let the pipeline
-    run, and print the log group's records. 0 when every file was summarized, 1 otherwise
-    (a rejected or failed file, or a name the notification filter does not match), 2 when a
-    file is missing."""
+    run, and print the log group's records, then the side effects: the stored items, the
+    e-mails (saved under ``out_dir``) and the lake's Parquet. The first event is delivered again
+    to show it is a duplicate. 0 when every file was summarized, 1 otherwise (a rejected or
+    failed file, or a name the notification filter does not match), 2 when a file is missing."""
     paths = files or [DEFAULT_FILE]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -345,7 +423,8 @@ def run_demo(files: list[Path], out: TextIO) -> int:
         out.write(
             f"AWS emulation (moto) on {emu.endpoint}: bucket {BUCKET} (versioned), "
             f"ObjectCreated *.csv|*.csv.gz -> SQS -> {emu.function_name}, "
-            f"log group {emu.log_group}\n"
+            f"log group {emu.log_group}; table {TABLE}, e-mail {SENDER} -> {RECIPIENT}, "
+            f"lake s3://{LAKE_BUCKET}\n"
         )
         expected = 0
         for path in paths:
@@ -359,17 +438,109 @@ def run_demo(files: list[Path], out: TextIO) -> int:
                     f"suffix filters are {', '.join(contract.UPLOAD_SUFFIXES)}\n"
                 )
         invocations = emu.deliver(expected)
-        for inv in invocations:
-            if inv.error:
-                out.write(
-                    f"invocation {inv.request_id} failed {inv.attempts} times, last with "
-                    f"{inv.error}; Lambda would now send the event to the on-failure queue\n"
-                )
+        _print_failures(invocations, out)
         events = emu.tail()
         out.write(f"\n$ aws logs tail {emu.log_group}  ({len(events)} events)\n\n")
         for timestamp_ms, message in events:
             _print_event(timestamp_ms, message, out)
 
+        _print_items(emu, out)
+        _save_emails(emu, out_dir, out)
+        _print_lake(emu, out)
+        if invocations:
+            _redeliver(emu, invocations[0], len(events), out)
+
     outcomes = [o for inv in invocations for o in (inv.result or {}).values()]
     ok = not any(inv.error for inv in invocations) and outcomes.count("summarized") == len(paths)
     return 0 if ok else 1
+
+
+def _print_failures(invocations: list[Invocation], out: TextIO) -> None:
+    for inv in invocations:
+        if inv.error:
+            out.write(
+                f"invocation {inv.request_id} failed {inv.attempts} times, last with "
+                f"{inv.error}; Lambda would now send the event to the on-failure queue\n"
+            )
+
+
+def _print_items(emu: Emulation, out: TextIO) -> None:
+    items = emu.items()
+    out.write(f"\n$ aws dynamodb scan --table-name {TABLE}  ({len(items)} items)\n\n")
+    for item in items:
+        for name in sorted(item, key=lambda n: (n not in ("pk", "sk"), n)):
+            value = item[name]
+            text = value if isinstance(value, str) else dumps(value)
+            out.write(f"  {name}: {text}\n")
+        out.write("\n")
+
+
+def _save_emails(emu: Emulation, out_dir: Path, out: TextIO) -> None:
+    """Each message SES accepted: the MIME as sent (.eml) and its HTML for a browser (.html,
+    the logo's cid: reference swapped for a data: URI)."""
+    keys = {str(i.get("email_message_id")): str(i["key"]) for i in emu.items()}
+    for message in emu.emails():
+        raw = message.raw_data.encode("utf-8")
+        parsed = BytesParser(policy=policy.default).parsebytes(raw)
+        subject = str(parsed["Subject"])
+        # out/<key>: the object's key, as a file name
+        key = keys.get(message.id, "message")
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("._") or "message"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        eml, html = out_dir / f"{stem}.eml", out_dir / f"{stem}.html"
+        eml.write_bytes(raw)
+        part = parsed.get_body(preferencelist=("html",))
+        if part is not None:
+            html.write_text(email.browser_html(str(part.get_content())), encoding="utf-8")
+        recipients = ", ".join(sorted(set(message.destinations)))
+        out.write(f"e-mail sent to {recipients}: {subject!r}\n  saved as {eml} and {html}\n\n")
+
+
+def _print_lake(emu: Emulation, out: TextIO) -> None:
+    keys = emu.lake_objects()
+    balances = {
+        (str(i["bucket"]), str(i["key"]), str(i.get("version_id") or i.get("etag"))): int(
+            i["total_balance_cents"]
+        )
+        for i in emu.items()
+        if i["outcome"] == "summarized"
+    }
+    out.write(f"$ aws s3 ls --recursive s3://{LAKE_BUCKET}/  ({len(keys)} objects)\n\n")
+    for key in keys:
+        frame = emu.lake_frame(key)
+        total = int(frame["amount_cents"].sum())
+        source = (
+            (
+                str(frame["source_bucket"][0]),
+                str(frame["source_key"][0]),
+                str(frame["source_version"][0]),
+            )
+            if len(frame)
+            else ("", "", "")
+        )
+        summary = balances.get(source)
+        verdict = "equal to" if summary == total else "NOT equal to"
+        out.write(
+            f"s3://{LAKE_BUCKET}/{key}: {len(frame)} rows read back with pandas; their balance "
+            f"{format_cents(total)} is {verdict} the summary's "
+            f"{'?' if summary is None else format_cents(summary)}\n"
+        )
+        shown = frame[["line", "id", "date", "year", "month", "day", "amount", "amount_cents"]]
+        out.write("".join(f"  {line}\n" for line in shown.head(10).to_string().splitlines()))
+        out.write("\n")
+
+
+def _redeliver(emu: Emulation, first: Invocation, seen: int, out: TextIO) -> None:
+    """Deliver the first event again, as S3 may: a duplicate, with no second e-mail."""
+    sent = len(emu.emails())
+    again = emu.invoke(first.event)
+    events = emu.tail()[seen:]
+    out.write(f"delivering the same event again: {again.result}\n\n")
+    for timestamp_ms, message in events:
+        _print_event(timestamp_ms, message, out)
+    second = len(emu.emails()) - sent
+    out.write(
+        f"e-mails sent by the second delivery: {second}"
+        f"{' (no second e-mail)' if second == 0 else ''}; items: {len(emu.items())}; "
+        f"lake objects: {len(emu.lake_objects())}\n"
+    )

@@ -32,6 +32,7 @@ from tests.image.harness import (
     run_runtime_client,
 )
 from tests.image.runtime_venv import VenvBuildError, ensure_venv, interpreter, venv_python
+from txsummary.aws.contract import Env
 
 FUNCTION = "aws:lambda/function:Function"
 
@@ -57,13 +58,41 @@ def deployed_environment() -> dict[str, str]:
 
 
 def _s3(endpoint: str) -> Any:
-    return boto3.client(
-        "s3",
+    return _client("s3", endpoint)
+
+
+def _client(service: str, endpoint: str) -> Any:
+    make: Any = boto3.client  # any service by name (the stubs want a literal)
+    return make(
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def _empty(endpoint: str, names: dict[str, str]) -> None:
+    dynamodb, s3 = _client("dynamodb", endpoint), _s3(endpoint)
+    for item in dynamodb.scan(TableName=names["table"])["Items"]:
+        dynamodb.delete_item(TableName=names["table"], Key={"pk": item["pk"], "sk": item["sk"]})
+    for obj in s3.list_objects_v2(Bucket=names["lake"]).get("Contents", []):
+        s3.delete_object(Bucket=names["lake"], Key=obj["Key"])
+
+
+@pytest.fixture(scope="module")
+def side_effects(moto_endpoint: str, deployed_environment: dict[str, str]) -> dict[str, str]:
+    """The summary table and the lake bucket the stack names in the function's environment,
+    created in moto's server; returns their names."""
+    from tests.integration.effects_support import create_table
+
+    names = {
+        "table": deployed_environment[Env.SUMMARY_TABLE],
+        "lake": deployed_environment[Env.LAKE_BUCKET],
+    }
+    create_table(_client("dynamodb", moto_endpoint), names["table"])
+    _s3(moto_endpoint).create_bucket(Bucket=names["lake"])
+    return names
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +156,7 @@ def runtime_run(
     deployed_environment: dict[str, str],
     moto_endpoint: str,
     uploaded: Uploaded,
+    side_effects: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> RuntimeRun:
     """One cold start, then three invocations: the uploaded object (summarized), a key that is
@@ -143,6 +173,7 @@ def runtime_run(
         put_event(uploaded.bucket, MISSING_KEY, version_id=None, etag=uploaded.etag, size=1),
         put_event(MISSING_BUCKET, uploaded.key, version_id=None, etag=uploaded.etag, size=1),
     ]
+    _empty(moto_endpoint, side_effects)  # each run starts as a first delivery
     env = lambda_environment(image_runtime, **deployed_environment, AWS_ENDPOINT_URL=moto_endpoint)
     workdir = tmp_path_factory.mktemp("runtime")
     telemetry = request.param == "telemetry-fd"

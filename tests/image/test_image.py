@@ -12,11 +12,15 @@ record; an unexpected failure is raised), not against one implementation of it.
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import boto3
+import pandas as pd
 import pytest
 
 from tests.image.harness import (
@@ -204,3 +208,31 @@ def test_a_refused_object_posts_an_error_and_its_records_keep_the_objects_fields
     for record in errors:
         assert record.get("bucket") == MISSING_BUCKET, record
         assert record.get("key") == uploaded.key, record
+
+
+def test_the_summarized_object_is_recorded_once_and_its_rows_are_in_the_lake(
+    runtime_run: RuntimeRun, uploaded: Uploaded, side_effects: dict[str, str], moto_endpoint: str
+) -> None:
+    # Given the run with the environment the stack gives (SUMMARY_TABLE, LAKE_BUCKET)
+    def client(service: str) -> Any:
+        make: Any = boto3.client  # any service by name (the stubs want a literal)
+        return make(
+            service, endpoint_url=moto_endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+
+    # Then the shipped package (with pyarrow) wrote one record for the version
+    items = client("dynamodb").scan(TableName=side_effects["table"])["Items"]
+    assert [(i["pk"]["S"], i["sk"]["S"], i["outcome"]["S"]) for i in items] == [
+        (f"s3://{uploaded.bucket}/{uploaded.key}", uploaded.version_id, "summarized")
+    ]
+    assert items[0]["total_balance_cents"] == {"N": "3974"}
+    # And one lake object holding the file's rows, named in the summarized record
+    s3 = client("s3")
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=side_effects["lake"])["Contents"]]
+    body = s3.get_object(Bucket=side_effects["lake"], Key=key)["Body"].read()
+    frame = pd.read_parquet(io.BytesIO(body))
+    assert frame["amount_cents"].tolist() == [6050, -1030, -2046, 1000]
+    records = runtime_run.phases[SUMMARIZED].records()
+    (record,) = [r for r in records if r.get("outcome") == "summarized"]
+    assert record["lake_key"] == key

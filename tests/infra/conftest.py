@@ -21,6 +21,15 @@ TUNED = {
     "maxObjectBytes": "1048576",
     "metricsNamespace": "acme/txsummary",
     "forceDestroy": "true",
+    "emailFrom": "reports@example.com",
+    "emailTo": '["holder@example.com", "second@example.com"]',  # as `--path 'emailTo[0]'` stores it
+    "emailAllowedDomains": "bank.example",
+    "lakeEnabled": "false",
+}
+# E-mail and the lake together; the recipients as a comma-separated string.
+FULL = {
+    **{k: v for k, v in TUNED.items() if k != "lakeEnabled"},
+    "emailTo": "holder@example.com, second@example.com",
 }
 
 
@@ -34,3 +43,9 @@ def default_program() -> Program:
 def tuned_program() -> Program:
     # Given a stack with every txsummary setting overridden
     return run_program(TUNED)
+
+
+@pytest.fixture(scope="session")
+def full_program() -> Program:
+    # Given a stack with the summary e-mail and the lake both on
+    return run_program(FULL)

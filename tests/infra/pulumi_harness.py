@@ -77,6 +77,19 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
         case "aws:sns/topic:Topic":
             return {"arn": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"}
         case _:
+            return _side_effect_outputs(args)
+
+
+def _side_effect_outputs(args: MockResourceArgs) -> dict[str, Any]:
+    """The same for issue 9's resources: the summary table and the SES identity."""
+    match args.typ:
+        case "aws:dynamodb/table:Table":
+            table = f"{args.name}-8a9b0c1"
+            return {"name": table, "arn": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}"}
+        case "aws:sesv2/emailIdentity:EmailIdentity":
+            identity = args.inputs["emailIdentity"]
+            return {"arn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"}
+        case _:
             return {}
 
 
@@ -87,7 +100,12 @@ def _physical_id(typ: str, name: str, outputs: dict[str, Any]) -> str:
             return str(outputs["bucket"])
         case "aws:sqs/queue:Queue":
             return str(outputs["url"])
-        case "aws:iam/role:Role" | "aws:cloudwatch/logGroup:LogGroup":
+        case (
+            "aws:iam/role:Role"
+            | "aws:cloudwatch/logGroup:LogGroup"
+            | "aws:dynamodb/table:Table"
+            | "aws:glue/catalogDatabase:CatalogDatabase"
+        ):
             return str(outputs["name"])
         case _:
             return f"{name}-id"

@@ -30,8 +30,13 @@ def test_fresh_stack_gets_the_documented_defaults() -> None:
         max_object_bytes=2147483648,
         metrics_namespace="txsummary",
         force_destroy=False,
+        email_from=None,
+        email_to=(),
+        email_allowed_domains=(),
+        lake_enabled=True,
     )
     assert s.lambda_log_level == "INFO"
+    assert s.mail_config() is None
 
 
 def test_every_setting_can_be_overridden() -> None:
@@ -52,6 +57,10 @@ def test_every_setting_can_be_overridden() -> None:
         max_object_bytes=1048576,
         metrics_namespace="acme/txsummary",
         force_destroy=True,
+        email_from="reports@example.com",
+        email_to=("holder@example.com", "second@example.com"),
+        email_allowed_domains=("bank.example",),
+        lake_enabled=False,
     )
     # Lambda's own filter must not drop what the code logs: WARNING is WARN to Lambda.
     assert s.lambda_log_level == "WARN"
@@ -79,3 +88,27 @@ def test_bad_values_fail_with_the_setting_named(key: str, value: str, message: s
 def test_non_numeric_value_is_rejected() -> None:
     with pytest.raises(pulumi.ConfigTypeError):
         settings_from({"memorySize": "lots"})
+
+
+def test_email_to_is_a_list_or_a_comma_separated_string() -> None:
+    # Given the same recipients written both ways / Then they are read the same
+    base = {"emailFrom": "reports@example.com"}
+    listed = settings_from({**base, "emailTo": '["a@example.com", "b@example.com"]'})
+    joined = settings_from({**base, "emailTo": " a@example.com , b@example.com,"})
+    assert listed.email_to == joined.email_to == ("a@example.com", "b@example.com")
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        ({"emailTo": "holder@example.com"}, "EMAIL_TO needs EMAIL_FROM"),
+        ({"emailFrom": "reports", "emailTo": "a@example.com"}, "is not an e-mail address"),
+        ({"emailFrom": "reports@example.com"}, "no e-mail could ever have a recipient"),
+        ({"emailFrom": "r@example.com", "emailTo": "[1]"}, "list of strings"),
+        ({"emailFrom": "r@example.com", "emailAllowedDomains": "a b"}, "list of domains"),
+    ],
+)
+def test_bad_email_settings_fail_as_the_function_would(config: dict[str, str], says: str) -> None:
+    # Given e-mail settings the function's own parser refuses / Then the program stops first
+    with pytest.raises(ValueError, match=says):
+        settings_from(config)

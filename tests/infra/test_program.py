@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.infra.pulumi_harness import (
     ECR_PASSWORD,
     ECR_USER,
     PROJECT_ROOT,
+    REGION,
     Program,
     Registered,
 )
@@ -40,14 +42,20 @@ NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+TABLE = "aws:dynamodb/table:Table"
+IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity"
+DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
+GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 
 # Exactly what the stack may contain. A managed policy attachment, a second inline policy or
 # anything else unreviewed makes this fail.
 ALLOWED_TYPES = {
     REPOSITORY, ECR_LIFECYCLE, IMAGE, BUCKET, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING,
     LIFECYCLE, BUCKET_POLICY, LOG_GROUP, QUEUE, ROLE, ROLE_POLICY, FUNCTION, INVOKE_CONFIG,
-    PERMISSION, NOTIFICATION, ALARM, TOPIC, SUBSCRIPTION,
+    PERMISSION, NOTIFICATION, ALARM, TOPIC, SUBSCRIPTION, TABLE, IDENTITY, DATABASE, GLUE_TABLE,
 }  # fmt: skip
+EMAIL_TYPES = {IDENTITY}
+LAKE_TYPES = {DATABASE, GLUE_TABLE}
 
 BOTH = pytest.mark.parametrize("program_name", ["default_program", "tuned_program"])
 
@@ -58,20 +66,42 @@ def program(request: pytest.FixtureRequest, program_name: str) -> Program:
     return fixture
 
 
+def upload(program: Program, typ: str) -> Registered:
+    """The upload bucket's resource of a type the lake bucket has too (logical name "uploads")."""
+    found = program.of_type(typ)
+    if len(found) > 1:
+        found = [r for r in found if r.name.split("-")[0] == "uploads"]
+    (one,) = found
+    return one
+
+
 def bucket_of(program: Program) -> Registered:
-    return program.one(BUCKET)
+    return upload(program, BUCKET)
+
+
+def lake_bucket_of(program: Program) -> Registered:
+    (found,) = [r for r in program.of_type(BUCKET) if r.name == "transactions-lake"]
+    return found
 
 
 # --- shape ---------------------------------------------------------------------------------
 
 
 def test_default_stack_has_exactly_the_reviewed_resources(default_program: Program) -> None:
-    assert default_program.types == ALLOWED_TYPES - {TOPIC, SUBSCRIPTION}
+    # no alarm e-mail, no summary e-mail; the lake is on
+    assert default_program.types == ALLOWED_TYPES - {TOPIC, SUBSCRIPTION} - EMAIL_TYPES
     assert len(default_program.of_type(ALARM)) == 2
+    assert len(default_program.of_type(BUCKET)) == 2
 
 
 def test_alarm_email_adds_topic_and_subscription(tuned_program: Program) -> None:
-    assert tuned_program.types == ALLOWED_TYPES
+    # the tuned stack turns the summary e-mail on and the lake off
+    assert tuned_program.types == ALLOWED_TYPES - LAKE_TYPES
+    assert [b.name for b in tuned_program.of_type(BUCKET)] == ["uploads"]
+
+
+def test_the_full_stack_has_every_reviewed_type(full_program: Program) -> None:
+    assert full_program.types == ALLOWED_TYPES
 
 
 # --- image ---------------------------------------------------------------------------------
@@ -124,11 +154,14 @@ def test_function_pins_the_image_by_digest_only(default_program: Program) -> Non
     "typ", [PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING, LIFECYCLE, BUCKET_POLICY, NOTIFICATION]
 )
 def test_bucket_settings_apply_to_the_upload_bucket(default_program: Program, typ: str) -> None:
-    assert default_program.one(typ).inputs["bucket"] == bucket_of(default_program).outputs["bucket"]
+    assert (
+        upload(default_program, typ).inputs["bucket"]
+        == bucket_of(default_program).outputs["bucket"]
+    )
 
 
 def test_bucket_blocks_all_public_access(default_program: Program) -> None:
-    block = default_program.one(PUBLIC_ACCESS_BLOCK)
+    block = upload(default_program, PUBLIC_ACCESS_BLOCK)
     for flag in (
         "blockPublicAcls",
         "blockPublicPolicy",
@@ -139,9 +172,9 @@ def test_bucket_blocks_all_public_access(default_program: Program) -> None:
 
 
 def test_bucket_is_encrypted_and_versioned(default_program: Program) -> None:
-    (rule,) = default_program.one(ENCRYPTION).inputs["rules"]
+    (rule,) = upload(default_program, ENCRYPTION).inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    assert default_program.one(VERSIONING).inputs["versioningConfiguration"] == {
+    assert upload(default_program, VERSIONING).inputs["versioningConfiguration"] == {
         "status": "Enabled"
     }
 
@@ -150,25 +183,25 @@ def test_bucket_is_encrypted_and_versioned(default_program: Program) -> None:
 def test_noncurrent_versions_expire_and_incomplete_uploads_abort(
     program: Program, days: int
 ) -> None:
-    lifecycle = program.one(LIFECYCLE)
+    lifecycle = upload(program, LIFECYCLE)
     (rule,) = lifecycle.inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["filter"] == {}  # the whole bucket
     assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == days
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     # Rules on noncurrent versions are applied once versioning is on.
-    assert lifecycle.depends_on(program.one(VERSIONING))
+    assert lifecycle.depends_on(upload(program, VERSIONING))
 
 
 def test_bucket_policy_denies_requests_without_tls(default_program: Program) -> None:
-    policy = default_program.one(BUCKET_POLICY)
+    policy = upload(default_program, BUCKET_POLICY)
     arn = bucket_of(default_program).outputs["arn"]
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
     assert statement["Resource"] == [arn, f"{arn}/*"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert policy.depends_on(default_program.one(PUBLIC_ACCESS_BLOCK))
+    assert policy.depends_on(upload(default_program, PUBLIC_ACCESS_BLOCK))
 
 
 @pytest.mark.parametrize(
@@ -189,30 +222,47 @@ def test_log_group_is_the_functions_with_retention(program: Program, days: int) 
     assert log_group.inputs["retentionInDays"] == days
 
 
-def test_role_has_one_inline_least_privilege_policy(default_program: Program) -> None:
-    role = default_program.one(ROLE)
+ALL = pytest.mark.parametrize("program_name", ["default_program", "tuned_program", "full_program"])
+
+
+@ALL
+def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
+    role = program.one(ROLE)
     assert "managedPolicyArns" not in role.inputs
     assert "inlinePolicies" not in role.inputs
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
 
-    role_policy = default_program.one(ROLE_POLICY)
+    role_policy = program.one(ROLE_POLICY)
     assert role_policy.inputs["role"] == role.outputs["name"]
     document = json.loads(role_policy.inputs["policy"])
-    grants = sorted(
+    grants = [
         (sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"]), s["Resource"])
         for s in document["Statement"]
-    )
-    bucket_arn = bucket_of(default_program).outputs["arn"]
-    log_group_arn = default_program.one(LOG_GROUP).outputs["arn"]
-    queue_arn = default_program.one(QUEUE).outputs["arn"]
-    assert grants == sorted(
-        [
-            (["s3:GetObject", "s3:GetObjectVersion"], f"{bucket_arn}/*"),
-            (["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*"),
-            (["sqs:SendMessage"], queue_arn),
+    ]
+    bucket_arn = bucket_of(program).outputs["arn"]
+    log_group_arn = program.one(LOG_GROUP).outputs["arn"]
+    queue_arn = program.one(QUEUE).outputs["arn"]
+    table_arn = program.one(TABLE).outputs["arn"]
+    expected: list[tuple[list[str], Any]] = [
+        (["s3:GetObject", "s3:GetObjectVersion"], f"{bucket_arn}/*"),
+        (["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*"),
+        (["sqs:SendMessage"], queue_arn),
+        (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table_arn),
+    ]
+    if program.of_type(IDENTITY):
+        # the sender, and (for the SES sandbox) exactly the recipients' identities
+        sender = program.one(IDENTITY).outputs["arn"]
+        prefix = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity"
+        assert sender == f"{prefix}/reports@example.com"
+        identities = [sender] + [
+            f"{prefix}/{r}" for r in ("holder@example.com", "second@example.com", "bank.example")
         ]
-    )
+        expected.append((["ses:SendEmail", "ses:SendRawEmail"], identities))
+    if program.of_type(DATABASE):
+        lake_arn = lake_bucket_of(program).outputs["arn"]
+        expected.append((["s3:PutObject"], f"{lake_arn}/transactions/*"))
+    assert sorted(grants, key=json.dumps) == sorted(expected, key=json.dumps)
     assert all(s["Effect"] == "Allow" for s in document["Statement"])
     assert "*" not in role_policy.inputs["policy"].replace(":*", "").replace("/*", "")
 
@@ -231,6 +281,8 @@ def test_role_has_one_inline_least_privilege_policy(default_program: Program) ->
                 "LOG_LEVEL": "INFO",
                 "MAX_OBJECT_BYTES": "2147483648",
                 "METRICS_NAMESPACE": "txsummary",
+                "SUMMARY_TABLE": "summaries-8a9b0c1",
+                "LAKE_BUCKET": "transactions-lake-0a1b2c3",
             },
             "INFO",
         ),
@@ -242,6 +294,10 @@ def test_role_has_one_inline_least_privilege_policy(default_program: Program) ->
                 "LOG_LEVEL": "WARNING",
                 "MAX_OBJECT_BYTES": "1048576",
                 "METRICS_NAMESPACE": "acme/txsummary",
+                "SUMMARY_TABLE": "summaries-8a9b0c1",
+                "EMAIL_FROM": "reports@example.com",
+                "EMAIL_TO": "holder@example.com,second@example.com",
+                "EMAIL_ALLOWED_DOMAINS": "bank.example",
             },
             "WARN",
         ),
@@ -256,6 +312,8 @@ def test_function_settings(
     assert function.inputs["memorySize"] == memory
     assert function.inputs["timeout"] == timeout
     assert function.inputs["environment"] == {"variables": env}
+    # room for the lake file of the largest CSV text allowed (4 GiB decompressed) + 512 MB
+    assert function.inputs["ephemeralStorage"] == {"size": 4608}
     assert function.inputs["role"] == program.one(ROLE).outputs["arn"]
     assert function.inputs["loggingConfig"] == {
         "logFormat": "JSON",
@@ -375,4 +433,69 @@ def test_exports(default_program: Program) -> None:
         "image_ref": default_program.one(FUNCTION).inputs["imageUri"],
         "upload_command": f"aws s3 cp transactions.csv s3://{bucket}/",
         "logs_command": f"aws logs tail {log_group} --follow",
+        "summary_table_name": "summaries-8a9b0c1",
+        "lake_bucket_name": lake_bucket_of(default_program).outputs["bucket"],
+        "glue_database": "transactions_lake_dev",
+        "glue_table": "transactions",
     }
+
+
+def test_exports_with_email_and_no_lake(tuned_program: Program) -> None:
+    exports = tuned_program.exports
+    assert exports["email_identity"] == "reports@example.com"
+    assert exports["summary_table_name"] == "summaries-8a9b0c1"
+    assert not {"lake_bucket_name", "glue_database", "glue_table"} & set(exports)
+
+
+# --- side effects (issue 9) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("program_name", "protected"), [("default_program", True), ("tuned_program", False)]
+)
+def test_summary_table_settings(program: Program, protected: bool) -> None:
+    table = program.one(TABLE).inputs
+    assert table["billingMode"] == "PAY_PER_REQUEST"
+    assert (table["hashKey"], table["rangeKey"]) == ("pk", "sk")
+    assert table["pointInTimeRecovery"] == {"enabled": True}
+    assert table["serverSideEncryption"] == {"enabled": True}
+    # deletion protection on unless forceDestroy
+    assert table["deletionProtectionEnabled"] is protected
+
+
+def test_the_sender_identity_is_email_from(full_program: Program) -> None:
+    assert full_program.one(IDENTITY).inputs["emailIdentity"] == "reports@example.com"
+
+
+def test_the_lake_bucket_is_hardened_like_the_uploads(default_program: Program) -> None:
+    lake = lake_bucket_of(default_program)
+    name = lake.outputs["bucket"]
+
+    def of_lake(typ: str) -> Registered:
+        (found,) = [r for r in default_program.of_type(typ) if r.inputs.get("bucket") == name]
+        return found
+
+    block = of_lake(PUBLIC_ACCESS_BLOCK).inputs
+    assert all(block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy",
+                                          "ignorePublicAcls", "restrictPublicBuckets"))  # fmt: skip
+    (rule,) = of_lake(ENCRYPTION).inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    (statement,) = json.loads(of_lake(BUCKET_POLICY).inputs["policy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Resource"] == [lake.outputs["arn"], f"{lake.outputs['arn']}/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert lake.inputs.get("forceDestroy", False) is False
+
+
+def test_the_glue_table_projects_upload_date_over_the_lake(default_program: Program) -> None:
+    lake_name = lake_bucket_of(default_program).outputs["bucket"]
+    table = default_program.one(GLUE_TABLE).inputs
+    assert table["databaseName"] == default_program.one(DATABASE).inputs["name"]
+    assert table["storageDescriptor"]["location"] == f"s3://{lake_name}/transactions/"
+    assert table["partitionKeys"] == [{"name": "upload_date", "type": "string"}]
+    parameters = table["parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["projection.upload_date.type"] == "date"
+    assert parameters["storage.location.template"] == (
+        f"s3://{lake_name}/transactions/upload_date=${{upload_date}}/"
+    )

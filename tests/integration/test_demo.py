@@ -29,7 +29,7 @@ def test_demo_prints_the_challenge_lines_read_back_from_the_log_group(
     out = io.StringIO()
 
     # When the demo runs it through the emulated pipeline
-    code = run_demo([tmp_path / "transactions.csv"], out)
+    code = run_demo([tmp_path / "transactions.csv"], out, tmp_path / "out")
 
     # Then it succeeds and prints the five lines, after the log group was read back
     text = out.getvalue()
@@ -51,18 +51,22 @@ def test_demo_shows_bad_and_unmatched_files_and_exits_1(tmp_path: Path, no_real_
     notes.write_text("not a csv\n")
     out = io.StringIO()
 
-    code = run_demo([bad, notes], out)
+    code = run_demo([bad, notes], out, tmp_path / "out")
 
     text = out.getvalue()
     assert code == 1
     assert "ERROR rejected s3://" in text
     assert "line 3:" in text
     assert "notes.txt: no notification" in text
+    # and the rejection is recorded and mailed, with nothing in the lake
+    assert "outcome: rejected" in text
+    assert "e-mail sent to holder@example.com: 'Rejected: bad.csv" in text
+    assert "(0 objects)" in text
 
 
 def test_demo_reports_a_missing_file(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert run_demo([tmp_path / "nope.csv"], out) == 2
+    assert run_demo([tmp_path / "nope.csv"], out, tmp_path / "out") == 2
     assert "no such file" in out.getvalue()
 
 
@@ -114,3 +118,39 @@ def test_a_failing_invocation_is_retried_twice(tmp_path: Path, no_real_aws: None
     assert len(failures) == 3
     assert all(m["level"] == "ERROR" and m["stack_trace"]["frames"] for m in failures)
     assert all(m["key"] == "t.csv" for m in failures)
+
+
+def test_demo_shows_the_record_the_email_and_the_lake_then_a_duplicate(
+    tmp_path: Path, no_real_aws: None
+) -> None:
+    # Given the challenge's file
+    (tmp_path / "transactions.csv").write_bytes(CHALLENGE_CSV)
+    out = io.StringIO()
+    # When the demo runs
+    assert run_demo([tmp_path / "transactions.csv"], out, tmp_path / "out") == 0
+    text = out.getvalue()
+    effects = text.split("$ aws dynamodb scan", 1)[1]
+    # Then the stored item is shown, with the balance in cents and the e-mail's status
+    assert "(1 items)" in effects
+    assert "  pk: s3://txsummary-uploads-local/transactions.csv\n" in effects
+    assert "  total_balance_cents: 3974\n" in effects
+    assert "  email_status: sent\n" in effects
+    # And the e-mail, saved as .eml and as an .html whose logo is inline data
+    assert "e-mail sent to holder@example.com: 'Summary of transactions.csv: balance 39.74'" in text
+    eml = (tmp_path / "out" / "transactions.csv.eml").read_bytes()
+    assert b"Content-ID: <logo@txsummary>" in eml
+    html = (tmp_path / "out" / "transactions.csv.html").read_text(encoding="utf-8")
+    assert 'src="data:image/png;base64,' in html
+    assert "cid:" not in html
+    # And the Parquet read back, its rows and balance equal to the summary's
+    assert "4 rows read back with pandas; their balance 39.74 is equal to the summary's 39.74" in (
+        text
+    )
+    # And the second delivery of the same event is a duplicate, with no second e-mail
+    again = text.split("delivering the same event again:", 1)[1]
+    assert "{'transactions.csv': 'duplicate'}" in again
+    assert "duplicate: this version was already summarized" in again
+    assert (
+        "e-mails sent by the second delivery: 0 (no second e-mail); items: 1; lake objects: 1"
+        in (again)
+    )

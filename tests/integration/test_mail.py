@@ -38,7 +38,10 @@ def sent_messages() -> list[Any]:
 
 def test_e_mail_is_off_without_a_sender() -> None:
     assert MailConfig.from_values(None) is None
-    assert MailConfig.from_values("  ", "a@example.com") is None
+    assert MailConfig.from_values("  ", " ", "") is None
+    # recipients without a sender are a mistake, not "off"
+    with pytest.raises(MailConfigError, match="EMAIL_TO needs EMAIL_FROM"):
+        MailConfig.from_values("  ", "a@example.com")
 
 
 def test_settings_are_parsed_and_normalized() -> None:

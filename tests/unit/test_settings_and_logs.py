@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from txsummary.aws import contract, observability
 from txsummary.aws.contract import Env
+from txsummary.aws.mail import MailConfig
 from txsummary.aws.settings import Settings, SettingsError
 
 # --- settings ----------------------------------------------------------------------------------
@@ -29,9 +30,7 @@ def test_defaults_when_unset() -> None:
         function_name="txsummary-local",
         max_decompressed_bytes=4 << 30,
         summary_table=None,
-        email_from=None,
-        email_to=(),
-        email_allowed_domains=(),
+        mail=None,
         lake_bucket=None,
     )
     assert not Settings().email_enabled
@@ -57,9 +56,11 @@ def test_values_are_read() -> None:
         function_name="txsummary-prod",
         max_decompressed_bytes=2048,
         summary_table="txsummary-summaries",
-        email_from="reports@example.com",
-        email_to=("a@example.com", "b@example.org"),
-        email_allowed_domains=("example.com", "example.org"),
+        mail=MailConfig(
+            sender="reports@example.com",
+            recipients=("a@example.com", "b@example.org"),
+            allowed_domains=frozenset({"example.com", "example.org"}),
+        ),
         lake_bucket="txsummary-lake",
     )
     assert Settings.from_env(env).email_enabled
@@ -93,19 +94,36 @@ def _names(namespace: type) -> list[str]:
         ("MAX_DECOMPRESSED_BYTES", "lots", "MAX_DECOMPRESSED_BYTES='lots' is not a whole"),
         ("EMAIL_FROM", "reports", "EMAIL_FROM='reports' is not an e-mail address"),
         ("EMAIL_TO", "a@example.com;b@example.com", "EMAIL_TO=.* is not a comma-separated"),
-        ("EMAIL_ALLOWED_DOMAINS", "@example.com", "is not a comma-separated list of domains"),
+        ("EMAIL_ALLOWED_DOMAINS", "exa mple.com", "is not a comma-separated list of domains"),
+        ("EMAIL_TO", "", "no e-mail could ever have a recipient"),
     ],
 )
 def test_bad_values_fail_clearly(name: str, value: str, says: str) -> None:
-    # (a sender is set, so that recipients and domains are checked for themselves)
-    env = {"EMAIL_FROM": "reports@example.com", name: value}
+    # (a sender, a recipient and the table are set, so that each value is checked for itself)
+    env = {
+        "SUMMARY_TABLE": "t",
+        "EMAIL_FROM": "reports@example.com",
+        "EMAIL_TO": "a@example.com",
+        name: value,
+    }
     with pytest.raises(SettingsError, match=says):
         Settings.from_env(env)
 
 
-def test_recipients_without_a_sender_fail() -> None:
-    with pytest.raises(SettingsError, match="needs EMAIL_FROM"):
-        Settings.from_env({"EMAIL_TO": "a@example.com"})
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"EMAIL_TO": "a@example.com"}, "EMAIL_TO needs EMAIL_FROM"),
+        ({"EMAIL_ALLOWED_DOMAINS": "example.com"}, "EMAIL_ALLOWED_DOMAINS needs EMAIL_FROM"),
+        ({"EMAIL_FROM": "r@example.com", "EMAIL_TO": "a@example.com"}, "needs SUMMARY_TABLE"),
+        ({"LAKE_BUCKET": "lake"}, "LAKE_BUCKET needs SUMMARY_TABLE"),
+    ],
+)
+def test_a_side_effect_without_what_it_needs_fails(env: dict[str, str], says: str) -> None:
+    # Given recipients without a sender, or e-mail or the lake without the record that makes
+    # them happen once / Then the cold start fails, naming what is missing
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_env(env)
 
 
 _LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._+-", min_size=1, max_size=12)
@@ -123,8 +141,14 @@ _ADDRESSES = st.lists(
 def test_email_to_is_the_comma_separated_list_as_written(addresses: list[str], pad: str) -> None:
     # Given any recipients, joined with commas and optional spaces / Then they are read back
     raw = ",".join(f"{pad}{a}{pad}" for a in addresses)
-    env = {"EMAIL_FROM": "reports@example.com", "EMAIL_TO": raw}
-    assert Settings.from_env(env).email_to == tuple(addresses)
+    env = {"SUMMARY_TABLE": "t", "EMAIL_FROM": "reports@example.com", "EMAIL_TO": raw}
+    if not addresses:  # then nobody could ever be mailed
+        with pytest.raises(SettingsError, match="no e-mail could ever have a recipient"):
+            Settings.from_env(env)
+        return
+    mail = Settings.from_env(env).mail
+    assert mail is not None
+    assert mail.recipients == tuple(addresses)
 
 
 # --- log records -------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ class Env:
     MAX_OBJECT_BYTES: Final = "MAX_OBJECT_BYTES"
     MAX_DECOMPRESSED_BYTES: Final = "MAX_DECOMPRESSED_BYTES"
     METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
-    # Issue 9's side effects; each is optional and off when unset.
+    # Issue 9's side effects; each is off when unset. E-mail and the lake need SUMMARY_TABLE
+    # (the record makes them happen once per object version); the stack always sets it.
     SUMMARY_TABLE: Final = "SUMMARY_TABLE"
     EMAIL_FROM: Final = "EMAIL_FROM"
     EMAIL_TO: Final = "EMAIL_TO"  # comma-separated addresses
@@ -64,6 +65,7 @@ class Metric:
     TRANSACTIONS_SUMMARIZED: Final = "TransactionsSummarized"
     PROCESSING_TIME: Final = "ProcessingTime"
     DUPLICATES: Final = "Duplicates"
+    EMAILS_SENT: Final = "EmailsSent"  # only when a delivery sent the e-mail
 
 
 METRIC_UNITS: Final = {
@@ -72,6 +74,7 @@ METRIC_UNITS: Final = {
     Metric.TRANSACTIONS_SUMMARIZED: "Count",
     Metric.PROCESSING_TIME: "Milliseconds",
     Metric.DUPLICATES: "Count",
+    Metric.EMAILS_SENT: "Count",
 }
 # The dimension that tells stacks apart (Powertools adds `service`).
 FUNCTION_DIMENSION: Final = "function_name"

@@ -8,11 +8,14 @@ verified identity too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
+
+from txsummary.aws.contract import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
     from txsummary.core.model import Summary
 
 MAX_ATTEMPTS = 5
+_DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]+")
 
 
 class MailConfigError(ValueError):
@@ -40,27 +44,42 @@ class MailConfig:
         cls, email_from: str | None, email_to: str | None = None, allowed_domains: str | None = None
     ) -> MailConfig | None:
         """Parse the three settings as the function reads them (``EMAIL_FROM``, ``EMAIL_TO``,
-        ``EMAIL_ALLOWED_DOMAINS``). None when ``email_from`` is empty: e-mail is off."""
+        ``EMAIL_ALLOWED_DOMAINS``; the last two comma-separated). The one parser of these values:
+        ``Settings.from_env`` and the stack's settings both call it. None when all three are
+        empty: e-mail is off."""
         from txsummary.core.email import single_address  # noqa: PLC0415 - e-mail on only
 
         sender = (email_from or "").strip()
+        recipients = _items(email_to)
+        domains = tuple(d.lower().lstrip("@") for d in _items(allowed_domains))
         if not sender:
+            if recipients or domains:
+                name = Env.EMAIL_TO if recipients else Env.EMAIL_ALLOWED_DOMAINS
+                raise MailConfigError(f"{name} needs {Env.EMAIL_FROM}, the sender, to be set too")
             return None
         if single_address(sender) is None:
-            raise MailConfigError(f"EMAIL_FROM={email_from!r} is not one e-mail address")
-        recipients = tuple(r.strip() for r in (email_to or "").split(",") if r.strip())
+            raise MailConfigError(f"{Env.EMAIL_FROM}={email_from!r} is not an e-mail address")
         bad = [r for r in recipients if single_address(r) is None]
         if bad:
-            raise MailConfigError(f"EMAIL_TO has entries that are not e-mail addresses: {bad!r}")
-        domains = frozenset(
-            d.strip().lower().lstrip("@") for d in (allowed_domains or "").split(",") if d.strip()
-        )
+            raise MailConfigError(
+                f"{Env.EMAIL_TO}={email_to!r} is not a comma-separated list of e-mail addresses "
+                f"(not addresses: {bad!r})"
+            )
+        if any(not _DOMAIN.fullmatch(d) for d in domains):
+            raise MailConfigError(
+                f"{Env.EMAIL_ALLOWED_DOMAINS}={allowed_domains!r} is not a comma-separated list "
+                "of domains"
+            )
         if not recipients and not domains:
             raise MailConfigError(
-                "EMAIL_FROM is set but EMAIL_TO and EMAIL_ALLOWED_DOMAINS are empty: "
-                "no e-mail could ever have a recipient"
+                f"{Env.EMAIL_FROM} is set but {Env.EMAIL_TO} and {Env.EMAIL_ALLOWED_DOMAINS} are "
+                "empty: no e-mail could ever have a recipient"
             )
-        return cls(sender=sender, recipients=recipients, allowed_domains=domains)
+        return cls(sender=sender, recipients=recipients, allowed_domains=frozenset(domains))
+
+
+def _items(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
 
 
 def sesv2_client() -> SESV2Client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, cast
 from urllib.parse import urlparse
 
@@ -31,6 +32,7 @@ class S3Object:
     size: int
     body: BinaryIO
     metadata: Mapping[str, str] = field(default_factory=dict)  # user metadata (x-amz-meta-*)
+    last_modified: datetime | None = None  # in UTC
 
 
 def open_object(client: S3Client, bucket: str, key: str, version_id: str | None = None) -> S3Object:
@@ -47,7 +49,14 @@ def open_object(client: S3Client, bucket: str, key: str, version_id: str | None 
         size=int(response.get("ContentLength", 0)),
         body=cast(BinaryIO, response["Body"]),
         metadata=dict(response.get("Metadata", {})),
+        last_modified=_utc(response.get("LastModified")),
     )
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

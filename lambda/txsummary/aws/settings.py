@@ -7,15 +7,12 @@ The variable names and defaults come from :mod:`txsummary.aws.contract`, which t
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from txsummary.aws import contract
 from txsummary.aws.contract import Env
-
-_MAILBOX = re.compile(r"[^@\s,]+@[^@\s,]+\.[^@\s,]+")
-_DOMAIN = re.compile(r"(?:[a-z0-9-]+\.)+[a-z0-9-]+")
+from txsummary.aws.mail import MailConfig, MailConfigError
 
 
 class SettingsError(ValueError):
@@ -29,16 +26,15 @@ class Settings:
     metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     function_name: str = contract.LOCAL_FUNCTION_NAME
     max_decompressed_bytes: int = contract.DEFAULT_MAX_DECOMPRESSED_BYTES
-    # Issue 9's side effects: None or empty means off.
+    # Issue 9's side effects; None means off. E-mail and the lake need the table: its record
+    # is what makes each of them happen once per object version.
     summary_table: str | None = None
-    email_from: str | None = None
-    email_to: tuple[str, ...] = ()
-    email_allowed_domains: tuple[str, ...] = ()
+    mail: MailConfig | None = None  # EMAIL_FROM, EMAIL_TO, EMAIL_ALLOWED_DOMAINS
     lake_bucket: str | None = None
 
     @property
     def email_enabled(self) -> bool:
-        return self.email_from is not None
+        return self.mail is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -51,17 +47,23 @@ class Settings:
         if log_level not in contract.LOG_LEVELS:
             raise env.error(Env.LOG_LEVEL, f"is not one of {', '.join(contract.LOG_LEVELS)}")
 
-        email_from = env.text(Env.EMAIL_FROM) or None
-        if email_from is not None and not _MAILBOX.fullmatch(email_from):
-            raise env.error(Env.EMAIL_FROM, "is not an e-mail address")
-        email_to = env.items(Env.EMAIL_TO)
-        if any(not _MAILBOX.fullmatch(a) for a in email_to):
-            raise env.error(Env.EMAIL_TO, "is not a comma-separated list of e-mail addresses")
-        domains = tuple(d.lower() for d in env.items(Env.EMAIL_ALLOWED_DOMAINS))
-        if any(not _DOMAIN.fullmatch(d) for d in domains):
-            raise env.error(Env.EMAIL_ALLOWED_DOMAINS, "is not a comma-separated list of domains")
-        if (email_to or domains) and email_from is None:
-            raise env.error(Env.EMAIL_TO, f"needs {Env.EMAIL_FROM}, the sender, to be set too")
+        try:  # the one parser of the e-mail settings
+            mail = MailConfig.from_values(
+                env.text(Env.EMAIL_FROM),
+                env.text(Env.EMAIL_TO),
+                env.text(Env.EMAIL_ALLOWED_DOMAINS),
+            )
+        except MailConfigError as exc:
+            raise SettingsError(str(exc)) from None
+        summary_table = env.text(Env.SUMMARY_TABLE) or None
+        lake_bucket = env.text(Env.LAKE_BUCKET) or None
+        if summary_table is None:
+            for name, value in ((Env.EMAIL_FROM, mail), (Env.LAKE_BUCKET, lake_bucket)):
+                if value is not None:
+                    raise SettingsError(
+                        f"{name} needs {Env.SUMMARY_TABLE}: the summary record is what makes "
+                        "each side effect happen once per object version"
+                    )
 
         return cls(
             log_level=log_level,
@@ -71,11 +73,9 @@ class Settings:
             max_decompressed_bytes=env.positive(
                 Env.MAX_DECOMPRESSED_BYTES, contract.DEFAULT_MAX_DECOMPRESSED_BYTES
             ),
-            summary_table=env.text(Env.SUMMARY_TABLE) or None,
-            email_from=email_from,
-            email_to=email_to,
-            email_allowed_domains=domains,
-            lake_bucket=env.text(Env.LAKE_BUCKET) or None,
+            summary_table=summary_table,
+            mail=mail,
+            lake_bucket=lake_bucket,
         )
 
 
@@ -85,9 +85,6 @@ class _Reader:
 
     def text(self, name: str) -> str:
         return self.environ.get(name, "").strip()
-
-    def items(self, name: str) -> tuple[str, ...]:
-        return tuple(item.strip() for item in self.text(name).split(",") if item.strip())
 
     def positive(self, name: str, default: int) -> int:
         raw = self.text(name)

@@ -42,9 +42,19 @@ EMAIL_SENT = "sent"
 # first months only, with month_count saying how many there were.
 MAX_STORED_MONTHS = 1000
 
+MAX_ATTEMPTS = 5
 _CONDITIONAL_FAILED = "ConditionalCheckFailedException"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """A client with standard retries (throttling and transient errors are retried)."""
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    retries = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+    return boto3.client("dynamodb", config=retries)
 
 
 def item_key(bucket: str, key: str, version_id: str | None, etag: str | None) -> dict[str, str]:
