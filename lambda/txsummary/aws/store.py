@@ -134,7 +134,7 @@ class SummaryStore:
         self.table_name = table_name
         self._client = client
 
-    def put_summarized(
+    def put(
         self,
         *,
         bucket: str,
@@ -142,42 +142,44 @@ class SummaryStore:
         version_id: str | None,
         etag: str | None,
         size: int | None,
-        summary: Summary,
+        result: Summary | InvalidFileError,
         email_status: str | None = None,
         email_to: Sequence[str] = (),
         processed_at: datetime | None = None,
     ) -> bool:
-        """Write the item unless it exists; True when this call created it."""
-        item = _base_item(
-            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
-            outcome=SUMMARIZED, processed_at=processed_at,
-        )  # fmt: skip
-        item.update(summary_attributes(summary))
-        return self._put_new(item, email_status, email_to)
-
-    def put_rejected(
-        self,
-        *,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        size: int | None,
-        error: InvalidFileError,
-        email_status: str | None = None,
-        email_to: Sequence[str] = (),
-        processed_at: datetime | None = None,
-    ) -> bool:
-        """Write the rejection's item unless it exists; True when this call created it."""
-        item = _base_item(
-            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
-            outcome=REJECTED, processed_at=processed_at,
-        )  # fmt: skip
-        item["error_count"] = error.error_count
-        item["errors"] = [
-            {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
-        ]
-        return self._put_new(item, email_status, email_to)
+        """Write the item for a summary or a rejection unless it exists; True when this call
+        created it."""
+        item: dict[str, Any] = {
+            **item_key(bucket, key, version_id, etag),
+            "bucket": bucket,
+            "key": key,
+            "outcome": outcome_of(result),
+            "processed_at": processed_at_text(processed_at or datetime.now(UTC)),
+        }
+        optional = (
+            ("version_id", version_id),
+            ("etag", etag),
+            ("size", size),
+            ("email_status", email_status),
+            ("email_to", list(email_to) or None),
+        )
+        item.update((name, value) for name, value in optional if value is not None)
+        item.update(
+            rejection_attributes(result)
+            if isinstance(result, InvalidFileError)
+            else summary_attributes(result)
+        )
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=_serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _code(exc) == _CONDITIONAL_FAILED:
+                return False
+            raise
+        return True
 
     def get(
         self, bucket: str, key: str, version_id: str | None, etag: str | None
@@ -276,24 +278,10 @@ class SummaryStore:
             ),
         )
 
-    def _put_new(
-        self, item: dict[str, Any], email_status: str | None, email_to: Sequence[str]
-    ) -> bool:
-        if email_status is not None:
-            item["email_status"] = email_status
-        if email_to:
-            item["email_to"] = list(email_to)
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_FAILED:
-                return False
-            raise
-        return True
+
+def outcome_of(result: Summary | InvalidFileError) -> str:
+    """What the item's ``outcome`` says for a result."""
+    return REJECTED if isinstance(result, InvalidFileError) else SUMMARIZED
 
 
 def summary_attributes(summary: Summary) -> dict[str, Any]:
@@ -318,6 +306,16 @@ def summary_attributes(summary: Summary) -> dict[str, Any]:
     return attributes
 
 
+def rejection_attributes(error: InvalidFileError) -> dict[str, Any]:
+    """A rejection's attributes: how many errors, and the first of them."""
+    return {
+        "error_count": error.error_count,
+        "errors": [
+            {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
+        ],
+    }
+
+
 def _month(month: MonthSummary) -> dict[str, Any]:
     t = month.totals
     entry: dict[str, Any] = {
@@ -338,29 +336,6 @@ def _month(month: MonthSummary) -> dict[str, Any]:
         if value is not None:
             entry[name] = value
     return entry
-
-
-def _base_item(
-    *,
-    bucket: str,
-    key: str,
-    version_id: str | None,
-    etag: str | None,
-    size: int | None,
-    outcome: str,
-    processed_at: datetime | None,
-) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **item_key(bucket, key, version_id, etag),
-        "bucket": bucket,
-        "key": key,
-        "outcome": outcome,
-        "processed_at": processed_at_text(processed_at or datetime.now(UTC)),
-    }
-    for name, value in (("version_id", version_id), ("etag", etag), ("size", size)):
-        if value is not None:
-            item[name] = value
-    return item
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
