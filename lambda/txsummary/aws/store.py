@@ -101,26 +101,12 @@ class StoredRecord:
             errors = tuple(LineError(int(e["line"]), str(e["reason"])) for e in self.item["errors"])
             return InvalidFileError(str(self.item["pk"]), errors, int(self.item["error_count"]))
         i = self.item
-        totals = Totals(
-            transactions=int(i["transactions"]),
-            balance=int(i["total_balance_cents"]),
-            credits=int(i["credits"]),
-            credit_total=int(i["credit_total_cents"]),
-            debits=int(i["debits"]),
-            debit_total=int(i["debit_total_cents"]),
-        )
+        totals = _totals(i, balance="total_balance_cents")
         months = tuple(
             MonthSummary(
                 None if m.get("year") is None else int(m["year"]),
                 int(m["month"]),
-                Totals(
-                    transactions=int(m["transactions"]),
-                    balance=int(m["balance_cents"]),
-                    credits=int(m["credits"]),
-                    credit_total=int(m["credit_total_cents"]),
-                    debits=int(m["debits"]),
-                    debit_total=int(m["debit_total_cents"]),
-                ),
+                _totals(m, balance="balance_cents"),
             )
             for m in i["months"]
         )
@@ -286,24 +272,11 @@ def outcome_of(result: Summary | InvalidFileError) -> str:
 
 def summary_attributes(summary: Summary) -> dict[str, Any]:
     """A summary's attributes: counts and integer cents; a missing average is left out."""
-    t = summary.totals
-    attributes: dict[str, Any] = {
-        "transactions": t.transactions,
-        "credits": t.credits,
-        "debits": t.debits,
-        "total_balance_cents": t.balance,
-        "credit_total_cents": t.credit_total,
-        "debit_total_cents": t.debit_total,
+    return {
+        **_totals_attributes(summary.totals, balance="total_balance_cents"),
         "month_count": len(summary.months),
         "months": [_month(m) for m in summary.months[:MAX_STORED_MONTHS]],
     }
-    for name, value in (
-        ("average_credit_cents", t.average_credit),
-        ("average_debit_cents", t.average_debit),
-    ):
-        if value is not None:
-            attributes[name] = value
-    return attributes
 
 
 def rejection_attributes(error: InvalidFileError) -> dict[str, Any]:
@@ -317,25 +290,41 @@ def rejection_attributes(error: InvalidFileError) -> dict[str, Any]:
 
 
 def _month(month: MonthSummary) -> dict[str, Any]:
-    t = month.totals
-    entry: dict[str, Any] = {
-        "month": month.month,
+    entry: dict[str, Any] = {"month": month.month}
+    if month.year is not None:
+        entry["year"] = month.year
+    return entry | _totals_attributes(month.totals, balance="balance_cents")
+
+
+def _totals_attributes(t: Totals, *, balance: str) -> dict[str, Any]:
+    """Totals as attributes (the balance under ``balance``); a missing average is left out."""
+    attributes: dict[str, Any] = {
         "transactions": t.transactions,
         "credits": t.credits,
         "debits": t.debits,
-        "balance_cents": t.balance,
+        balance: t.balance,
         "credit_total_cents": t.credit_total,
         "debit_total_cents": t.debit_total,
     }
-    if month.year is not None:
-        entry["year"] = month.year
     for name, value in (
         ("average_credit_cents", t.average_credit),
         ("average_debit_cents", t.average_debit),
     ):
         if value is not None:
-            entry[name] = value
-    return entry
+            attributes[name] = value
+    return attributes
+
+
+def _totals(values: Mapping[str, Any], *, balance: str) -> Totals:
+    """The inverse of :func:`_totals_attributes` (averages are derived, not read)."""
+    return Totals(
+        transactions=int(values["transactions"]),
+        balance=int(values[balance]),
+        credits=int(values["credits"]),
+        credit_total=int(values["credit_total_cents"]),
+        debits=int(values["debits"]),
+        debit_total=int(values["debit_total_cents"]),
+    )
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
