@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-import tx_policies
+from tx_storage import hardened_bucket
 from txsummary.aws.lake import GLUE_COLUMNS, LAKE_PREFIX, PARTITION
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 1
@@ -44,24 +44,6 @@ def transactions_lake(
     versioning: bool = False,
     projection_start: str = "2024-01-01",
 ) -> TransactionsLake:
-    bucket = aws.s3.Bucket(name, force_destroy=force_destroy)
-    child = pulumi.ResourceOptions(parent=bucket)
-
-    public_access_block = aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access-block",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption",
-        bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-        opts=child,
-    )
     rule: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
         "id": "abort-incomplete-uploads",
         "status": "Enabled",
@@ -70,30 +52,13 @@ def transactions_lake(
             "days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS
         },
     }
-    depends: list[pulumi.Resource] = []
     if versioning:
-        depends.append(
-            aws.s3.BucketVersioning(
-                f"{name}-versioning",
-                bucket=bucket.id,
-                versioning_configuration={"status": "Enabled"},
-                opts=child,
-            )
-        )
         # A redelivery overwrites a lake object; keep the replaced copy a short while only.
         rule["noncurrent_version_expiration"] = {"noncurrent_days": NONCURRENT_VERSION_DAYS}
-    aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=[rule],
-        opts=pulumi.ResourceOptions(parent=bucket, depends_on=depends),
+    storage = hardened_bucket(
+        name, force_destroy=force_destroy, versioned=versioning, lifecycle_rule=rule
     )
-    policy = aws.s3.BucketPolicy(
-        f"{name}-tls-only",
-        bucket=bucket.id,
-        policy=bucket.arn.apply(tx_policies.deny_insecure_transport),
-        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access_block]),
-    )
+    bucket = storage.bucket
 
     database = aws.glue.CatalogDatabase(
         f"{name}-database", name=glue_database_name(name, pulumi.get_stack())
@@ -120,8 +85,8 @@ def transactions_lake(
     )
     return TransactionsLake(
         bucket=bucket,
-        public_access_block=public_access_block,
-        policy=policy,
+        public_access_block=storage.public_access_block,
+        policy=storage.policy,
         database=database,
         table=table,
     )

@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from enum import StrEnum
 from typing import Protocol
 
-from txsummary.aws.store import EMAIL_PENDING, EMAIL_SENT, REJECTED, SUMMARIZED, StoredRecord
+from txsummary.aws.store import EMAIL_PENDING, EMAIL_SENT, StoredRecord, outcome_of
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.model import Summary
 
@@ -71,7 +71,7 @@ class Version(Protocol):
 
 
 class Store(Protocol):
-    def put_summarized(
+    def put(
         self,
         *,
         bucket: str,
@@ -79,20 +79,7 @@ class Store(Protocol):
         version_id: str | None,
         etag: str | None,
         size: int | None,
-        summary: Summary,
-        email_status: str | None = ...,
-        email_to: Sequence[str] = ...,
-        processed_at: datetime | None = ...,
-    ) -> bool: ...
-    def put_rejected(
-        self,
-        *,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        size: int | None,
-        error: InvalidFileError,
+        result: Result,
         email_status: str | None = ...,
         email_to: Sequence[str] = ...,
         processed_at: datetime | None = ...,
@@ -169,33 +156,18 @@ def apply(
 
     recipients = mail.recipients(ref.metadata) if mail is not None else ()
     status = EMAIL_PENDING if recipients else None
-    when = now or datetime.now(UTC)
-    if isinstance(result, InvalidFileError):
-        outcome = REJECTED
-        created = store.put_rejected(
-            bucket=ref.bucket,
-            key=ref.key,
-            version_id=ref.version_id,
-            etag=ref.etag,
-            size=ref.size,
-            error=result,
-            email_status=status,
-            email_to=recipients,
-            processed_at=when,
-        )
-    else:
-        outcome = SUMMARIZED
-        created = store.put_summarized(
-            bucket=ref.bucket,
-            key=ref.key,
-            version_id=ref.version_id,
-            etag=ref.etag,
-            size=ref.size,
-            summary=result,
-            email_status=status,
-            email_to=recipients,
-            processed_at=when,
-        )
+    outcome = outcome_of(result)
+    created = store.put(
+        bucket=ref.bucket,
+        key=ref.key,
+        version_id=ref.version_id,
+        etag=ref.etag,
+        size=ref.size,
+        result=result,
+        email_status=status,
+        email_to=recipients,
+        processed_at=now or datetime.now(UTC),
+    )
 
     if not created:
         existing = store.get(ref.bucket, ref.key, ref.version_id, ref.etag)

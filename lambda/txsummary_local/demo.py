@@ -49,6 +49,7 @@ from txsummary.aws.settings import Settings
 from txsummary.core import email
 from txsummary.core.jsonout import dumps
 from txsummary.core.money import format_cents
+from txsummary_local import resources
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -239,12 +240,10 @@ class Emulation:
         return list(ses_backends[MOTO_ACCOUNT][REGION].sent_messages)
 
     def lake_objects(self) -> list[str]:
-        listing = self.s3.list_objects_v2(Bucket=LAKE_BUCKET)
-        return [o["Key"] for o in listing.get("Contents", [])]
+        return resources.lake_objects(self.s3, LAKE_BUCKET)
 
     def lake_frame(self, key: str) -> pd.DataFrame:
-        body = self.s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()
-        return pd.read_parquet(io.BytesIO(body))
+        return resources.lake_frame(self.s3, LAKE_BUCKET, key)
 
 
 @contextlib.contextmanager
@@ -322,18 +321,7 @@ def _create_stack(server: ThreadedMotoServer, endpoint: str, name: str) -> Emula
     sesv2: SESV2Client = boto3.client("sesv2", endpoint_url=endpoint, region_name=REGION)
 
     # The side effects' resources, as infra/ declares them (tx_table, tx_email, tx_lake).
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
+    resources.create_summary_table(dynamodb, TABLE)
     sesv2.create_email_identity(EmailIdentity=SENDER)  # moto verifies it at once
     s3.create_bucket(Bucket=LAKE_BUCKET)
 

@@ -4,30 +4,22 @@ from this tree and starts the handler the tests import."""
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shlex
 from pathlib import Path
 
 import pytest
 
+from tests.image import dockerfile
+from tests.image.dockerfile import DOCKERFILE
 from tests.infra.pulumi_harness import PROJECT_ROOT
 
-DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
 TASK_ROOT = "${LAMBDA_TASK_ROOT}"
 
 
 def instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with comments dropped and continuation lines joined."""
-    joined = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    result: list[tuple[str, str]] = []
-    for line in joined.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            keyword, _, rest = stripped.partition(" ")
-            result.append((keyword.upper(), rest.strip()))
-    return result
+    return dockerfile.instructions(DOCKERFILE.read_text())
 
 
 def of(keyword: str) -> list[str]:
@@ -35,20 +27,21 @@ def of(keyword: str) -> list[str]:
 
 
 def copies() -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for args in of("COPY"):
-        *sources, destination = shlex.split(args)
-        assert not any(s.startswith("--") for s in sources), "no COPY flags expected"
-        pairs.extend((source, destination) for source in sources)
-    return pairs
+    assert not any(w.startswith("--") for args in of("COPY") for w in shlex.split(args)), (
+        "no COPY flags expected"
+    )
+    return [
+        (source, copy.destination)
+        for copy in dockerfile.copies(DOCKERFILE.read_text())
+        for source in copy.sources
+    ]
 
 
 def handler_path() -> str:
     (cmd,) = of("CMD")
-    command = json.loads(cmd)  # exec form: a JSON array
-    assert isinstance(command, list)
-    assert len(command) == 1
-    return str(command[0])
+    assert cmd.startswith("["), "CMD in exec form (a JSON array)"
+    (handler,) = dockerfile.handler_command(DOCKERFILE.read_text())
+    return handler
 
 
 def test_base_image_is_the_lambda_python_runtime() -> None:

@@ -22,23 +22,22 @@ from tests.infra.pulumi_harness import (
     RecordingMocks,
     RecordingMonitor,
 )
+from tests.infra.resource_types import (
+    BUCKET,
+    BUCKET_POLICY,
+    DATABASE,
+    ENCRYPTION,
+    GLUE_TABLE,
+    IDENTITY,
+    LIFECYCLE,
+    PUBLIC_ACCESS_BLOCK,
+    TABLE,
+    VERSIONING,
+)
 from tx_email import email_sender
 from tx_lake import projection_parameters, transactions_lake
 from tx_table import summary_table
 from txsummary.aws.lake import GLUE_COLUMNS, LAKE_PREFIX
-
-TABLE = "aws:dynamodb/table:Table"
-IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity"
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-ENCRYPTION = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-)
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
-GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/summaries"
 IDENTITY_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/txsummary@example.com"

@@ -7,13 +7,11 @@ from __future__ import annotations
 import pytest
 
 from tests.infra.pulumi_harness import Program
+from tests.infra.resource_types import FUNCTION, NOTIFICATION
 from tx_config import StackSettings
 from txsummary.aws import contract
 from txsummary.aws.contract import Env
 from txsummary.aws.settings import Settings
-
-FUNCTION = "aws:lambda/function:Function"
-NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 
 
 @pytest.mark.parametrize("program_name", ["default_program", "tuned_program"])

@@ -19,33 +19,32 @@ from tests.infra.pulumi_harness import (
     Program,
     Registered,
 )
-
-REPOSITORY = "aws:ecr/repository:Repository"
-ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
-IMAGE = "docker-build:index:Image"
-BUCKET = "aws:s3/bucket:Bucket"
-PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-ENCRYPTION = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+from tests.infra.resource_types import (
+    ALARM,
+    BUCKET,
+    BUCKET_POLICY,
+    DATABASE,
+    ECR_LIFECYCLE,
+    ENCRYPTION,
+    FUNCTION,
+    GLUE_TABLE,
+    IDENTITY,
+    IMAGE,
+    INVOKE_CONFIG,
+    LIFECYCLE,
+    LOG_GROUP,
+    NOTIFICATION,
+    PERMISSION,
+    PUBLIC_ACCESS_BLOCK,
+    QUEUE,
+    REPOSITORY,
+    ROLE,
+    ROLE_POLICY,
+    SUBSCRIPTION,
+    TABLE,
+    TOPIC,
+    VERSIONING,
 )
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-QUEUE = "aws:sqs/queue:Queue"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-FUNCTION = "aws:lambda/function:Function"
-INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
-PERMISSION = "aws:lambda/permission:Permission"
-NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "aws:sns/topic:Topic"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-TABLE = "aws:dynamodb/table:Table"
-IDENTITY = "aws:sesv2/emailIdentity:EmailIdentity"
-DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
-GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
 
 # Exactly what the stack may contain. A managed policy attachment, a second inline policy or
 # anything else unreviewed makes this fail.

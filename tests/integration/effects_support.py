@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from txsummary_local.resources import create_summary_table
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sesv2 import SESV2Client
@@ -15,20 +17,7 @@ SENDER = "txsummary@example.com"
 
 
 def create_table(client: DynamoDBClient, name: str = TABLE) -> str:
-    """The table as infra/tx_table.py declares it: pk/sk strings, on demand."""
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-    )
-    return name
+    return create_summary_table(client, name)
 
 
 def verify_sender(client: SESV2Client, address: str = SENDER) -> str:

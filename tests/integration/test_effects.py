@@ -37,6 +37,7 @@ from txsummary.core.errors import InvalidFileError, LineError
 from txsummary.core.model import Summary
 from txsummary.core.summarize import summarize_stream
 from txsummary.effects import Effect
+from txsummary_local import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,8 +114,7 @@ class World:
         return list(self.dynamodb.scan(TableName=self.store.table_name)["Items"])
 
     def lake_objects(self) -> list[str]:
-        listing = self.s3.list_objects_v2(Bucket=LAKE_BUCKET)
-        return [o["Key"] for o in listing.get("Contents", [])]
+        return resources.lake_objects(self.s3, LAKE_BUCKET)
 
 
 def emails() -> list[Any]:

@@ -26,6 +26,7 @@ from txsummary.aws import lake as lake_module
 from txsummary.aws.lake import GLUE_COLUMNS, SCHEMA, LakeWriter, lake_key
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.summarize import summarize_stream
+from txsummary_local import resources
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -42,7 +43,7 @@ def lake_s3(aws: None) -> S3Client:
 
 
 def lake_objects(client: S3Client) -> list[str]:
-    return [o["Key"] for o in client.list_objects_v2(Bucket=LAKE_BUCKET).get("Contents", [])]
+    return resources.lake_objects(client, LAKE_BUCKET)
 
 
 def frame(cents: list[int], *, first_line: int = 2, year: int | None = 2025) -> pd.DataFrame:

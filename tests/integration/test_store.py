@@ -52,13 +52,13 @@ def sample_summary() -> Summary:
 
 
 def put(store: SummaryStore, summary: Summary, version: str | None = "v1", **kw: Any) -> bool:
-    return store.put_summarized(
+    return store.put(
         bucket="uploads",
         key="in/july.csv",
         version_id=version,
         etag="e1",
         size=len(SAMPLE),
-        summary=summary,
+        result=summary,
         processed_at=WHEN,
         **kw,
     )
@@ -176,8 +176,8 @@ def test_a_rejection_keeps_the_count_and_first_errors(store: SummaryStore) -> No
     error = InvalidFileError(
         "s3://uploads/in/bad.csv", (LineError(2, "bad date"), LineError(0, "whole file")), 25
     )
-    assert store.put_rejected(
-        bucket="uploads", key="in/bad.csv", version_id="v1", etag=None, size=9, error=error
+    assert store.put(
+        bucket="uploads", key="in/bad.csv", version_id="v1", etag=None, size=9, result=error
     )
     record = store.get("uploads", "in/bad.csv", "v1", None)
     # Then the record says rejected and rebuilds the same description

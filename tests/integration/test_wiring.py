@@ -25,6 +25,7 @@ from txsummary import handler as lambda_handler
 from txsummary.aws.mail import Mailer
 from txsummary.aws.settings import Settings
 from txsummary.core.summarize import summarize_stream
+from txsummary_local import resources
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -49,12 +50,10 @@ class Stack:
         return list(self.dynamodb.scan(TableName=self.table)["Items"])
 
     def lake_objects(self) -> list[str]:
-        listing = self.s3.list_objects_v2(Bucket=LAKE_BUCKET)
-        return [o["Key"] for o in listing.get("Contents", [])]
+        return resources.lake_objects(self.s3, LAKE_BUCKET)
 
     def lake_frame(self, key: str) -> pd.DataFrame:
-        body = self.s3.get_object(Bucket=LAKE_BUCKET, Key=key)["Body"].read()
-        return pd.read_parquet(io.BytesIO(body))
+        return resources.lake_frame(self.s3, LAKE_BUCKET, key)
 
 
 def emails() -> list[Any]:

@@ -101,26 +101,12 @@ class StoredRecord:
             errors = tuple(LineError(int(e["line"]), str(e["reason"])) for e in self.item["errors"])
             return InvalidFileError(str(self.item["pk"]), errors, int(self.item["error_count"]))
         i = self.item
-        totals = Totals(
-            transactions=int(i["transactions"]),
-            balance=int(i["total_balance_cents"]),
-            credits=int(i["credits"]),
-            credit_total=int(i["credit_total_cents"]),
-            debits=int(i["debits"]),
-            debit_total=int(i["debit_total_cents"]),
-        )
+        totals = _totals(i, balance="total_balance_cents")
         months = tuple(
             MonthSummary(
                 None if m.get("year") is None else int(m["year"]),
                 int(m["month"]),
-                Totals(
-                    transactions=int(m["transactions"]),
-                    balance=int(m["balance_cents"]),
-                    credits=int(m["credits"]),
-                    credit_total=int(m["credit_total_cents"]),
-                    debits=int(m["debits"]),
-                    debit_total=int(m["debit_total_cents"]),
-                ),
+                _totals(m, balance="balance_cents"),
             )
             for m in i["months"]
         )
@@ -134,7 +120,7 @@ class SummaryStore:
         self.table_name = table_name
         self._client = client
 
-    def put_summarized(
+    def put(
         self,
         *,
         bucket: str,
@@ -142,42 +128,44 @@ class SummaryStore:
         version_id: str | None,
         etag: str | None,
         size: int | None,
-        summary: Summary,
+        result: Summary | InvalidFileError,
         email_status: str | None = None,
         email_to: Sequence[str] = (),
         processed_at: datetime | None = None,
     ) -> bool:
-        """Write the item unless it exists; True when this call created it."""
-        item = _base_item(
-            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
-            outcome=SUMMARIZED, processed_at=processed_at,
-        )  # fmt: skip
-        item.update(summary_attributes(summary))
-        return self._put_new(item, email_status, email_to)
-
-    def put_rejected(
-        self,
-        *,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        size: int | None,
-        error: InvalidFileError,
-        email_status: str | None = None,
-        email_to: Sequence[str] = (),
-        processed_at: datetime | None = None,
-    ) -> bool:
-        """Write the rejection's item unless it exists; True when this call created it."""
-        item = _base_item(
-            bucket=bucket, key=key, version_id=version_id, etag=etag, size=size,
-            outcome=REJECTED, processed_at=processed_at,
-        )  # fmt: skip
-        item["error_count"] = error.error_count
-        item["errors"] = [
-            {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
-        ]
-        return self._put_new(item, email_status, email_to)
+        """Write the item for a summary or a rejection unless it exists; True when this call
+        created it."""
+        item: dict[str, Any] = {
+            **item_key(bucket, key, version_id, etag),
+            "bucket": bucket,
+            "key": key,
+            "outcome": outcome_of(result),
+            "processed_at": processed_at_text(processed_at or datetime.now(UTC)),
+        }
+        optional = (
+            ("version_id", version_id),
+            ("etag", etag),
+            ("size", size),
+            ("email_status", email_status),
+            ("email_to", list(email_to) or None),
+        )
+        item.update((name, value) for name, value in optional if value is not None)
+        item.update(
+            rejection_attributes(result)
+            if isinstance(result, InvalidFileError)
+            else summary_attributes(result)
+        )
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=_serialize(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _code(exc) == _CONDITIONAL_FAILED:
+                return False
+            raise
+        return True
 
     def get(
         self, bucket: str, key: str, version_id: str | None, etag: str | None
@@ -276,38 +264,47 @@ class SummaryStore:
             ),
         )
 
-    def _put_new(
-        self, item: dict[str, Any], email_status: str | None, email_to: Sequence[str]
-    ) -> bool:
-        if email_status is not None:
-            item["email_status"] = email_status
-        if email_to:
-            item["email_to"] = list(email_to)
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_FAILED:
-                return False
-            raise
-        return True
+
+def outcome_of(result: Summary | InvalidFileError) -> str:
+    """What the item's ``outcome`` says for a result."""
+    return REJECTED if isinstance(result, InvalidFileError) else SUMMARIZED
 
 
 def summary_attributes(summary: Summary) -> dict[str, Any]:
     """A summary's attributes: counts and integer cents; a missing average is left out."""
-    t = summary.totals
+    return {
+        **_totals_attributes(summary.totals, balance="total_balance_cents"),
+        "month_count": len(summary.months),
+        "months": [_month(m) for m in summary.months[:MAX_STORED_MONTHS]],
+    }
+
+
+def rejection_attributes(error: InvalidFileError) -> dict[str, Any]:
+    """A rejection's attributes: how many errors, and the first of them."""
+    return {
+        "error_count": error.error_count,
+        "errors": [
+            {"line": e.line, "reason": e.reason} for e in error.errors[:MAX_REPORTED_ERRORS]
+        ],
+    }
+
+
+def _month(month: MonthSummary) -> dict[str, Any]:
+    entry: dict[str, Any] = {"month": month.month}
+    if month.year is not None:
+        entry["year"] = month.year
+    return entry | _totals_attributes(month.totals, balance="balance_cents")
+
+
+def _totals_attributes(t: Totals, *, balance: str) -> dict[str, Any]:
+    """Totals as attributes (the balance under ``balance``); a missing average is left out."""
     attributes: dict[str, Any] = {
         "transactions": t.transactions,
         "credits": t.credits,
         "debits": t.debits,
-        "total_balance_cents": t.balance,
+        balance: t.balance,
         "credit_total_cents": t.credit_total,
         "debit_total_cents": t.debit_total,
-        "month_count": len(summary.months),
-        "months": [_month(m) for m in summary.months[:MAX_STORED_MONTHS]],
     }
     for name, value in (
         ("average_credit_cents", t.average_credit),
@@ -318,49 +315,16 @@ def summary_attributes(summary: Summary) -> dict[str, Any]:
     return attributes
 
 
-def _month(month: MonthSummary) -> dict[str, Any]:
-    t = month.totals
-    entry: dict[str, Any] = {
-        "month": month.month,
-        "transactions": t.transactions,
-        "credits": t.credits,
-        "debits": t.debits,
-        "balance_cents": t.balance,
-        "credit_total_cents": t.credit_total,
-        "debit_total_cents": t.debit_total,
-    }
-    if month.year is not None:
-        entry["year"] = month.year
-    for name, value in (
-        ("average_credit_cents", t.average_credit),
-        ("average_debit_cents", t.average_debit),
-    ):
-        if value is not None:
-            entry[name] = value
-    return entry
-
-
-def _base_item(
-    *,
-    bucket: str,
-    key: str,
-    version_id: str | None,
-    etag: str | None,
-    size: int | None,
-    outcome: str,
-    processed_at: datetime | None,
-) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        **item_key(bucket, key, version_id, etag),
-        "bucket": bucket,
-        "key": key,
-        "outcome": outcome,
-        "processed_at": processed_at_text(processed_at or datetime.now(UTC)),
-    }
-    for name, value in (("version_id", version_id), ("etag", etag), ("size", size)):
-        if value is not None:
-            item[name] = value
-    return item
+def _totals(values: Mapping[str, Any], *, balance: str) -> Totals:
+    """The inverse of :func:`_totals_attributes` (averages are derived, not read)."""
+    return Totals(
+        transactions=int(values["transactions"]),
+        balance=int(values[balance]),
+        credits=int(values["credits"]),
+        credit_total=int(values["credit_total_cents"]),
+        debits=int(values["debits"]),
+        debit_total=int(values["debit_total_cents"]),
+    )
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
