@@ -55,21 +55,17 @@ def aggregate(rows: pd.DataFrame, cache: DateCache) -> Partial:
     partial = Partial()
     if rows.empty:
         return partial
-    dates = rows["date"].cat
-    keys: list[MonthKey] = []
-    index: dict[MonthKey, int] = {}
-    of_date = np.empty(len(dates.categories), dtype=np.int64)
-    for i, text in enumerate(dates.categories):
-        date = cached_date(text, cache)
-        assert date is not None, "only valid rows are aggregated"
-        of_date[i] = index.setdefault((date.year, date.month), len(index))
-        if len(index) > len(keys):
-            keys.append((date.year, date.month))
+    dates: pd.Categorical = rows["date"].array
+    months = [_month(text, cache) for text in dates.categories]
+    keys: list[MonthKey] = list(dict.fromkeys(months))
+    index = {month: code for code, month in enumerate(keys)}
+    # Each date's month code * 3 + 1; + sign below: 0 debit, 1 zero, 2 credit.
+    of_date = np.array([index[month] for month in months], dtype=np.int64)
+    of_date *= 3
+    of_date += 1
     cents = rows["amount_cents"].to_numpy(dtype=np.int64)
-    key = of_date[dates.codes.to_numpy()]
-    key *= 3
-    key += 1
-    key += np.sign(cents)  # + 0 debit, 1 zero, 2 credit
+    key = of_date.take(dates.codes)  # take: faster than fancy indexing on a small table
+    key += np.sign(cents)
     counts = np.bincount(key, minlength=3 * len(keys)).reshape(-1, 3)
     sums = _exact_sums(key, cents, 3 * len(keys))
     for code, month in enumerate(keys):
@@ -86,6 +82,12 @@ def aggregate(rows: pd.DataFrame, cache: DateCache) -> Partial:
             ),
         )
     return partial
+
+
+def _month(text: str, cache: DateCache) -> MonthKey:
+    date = cached_date(text, cache)
+    assert date is not None, "only valid rows are aggregated"
+    return (date.year, date.month)
 
 
 def _exact_sums(key: npt.NDArray[np.int64], cents: npt.NDArray[np.int64], size: int) -> list[int]:
