@@ -28,6 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from txsummary.core.frame import ARROW_POOL
+
 if TYPE_CHECKING:
     import pandas as pd
     from mypy_boto3_s3 import S3Client
@@ -243,6 +245,7 @@ class LakeWriter:
                 write_statistics=_STATISTICS,
                 store_decimal_as_integer=True,  # decimal(18,2) as INT64, as Athena reads it
                 store_schema=False,  # readers get SCHEMA's plain types, not the write types
+                memory_pool=ARROW_POOL,  # as the core's buffers: less held at the peak
             )
         return self._writer
 
@@ -256,9 +259,9 @@ class LakeWriter:
             _int64(frame["line"]),
             _strings(frame["id"]),
             _strings(frame["date"]),
-            _column(frame["year"]).cast(pa.int32()),
-            _column(frame["month"]).cast(pa.int32()),
-            _column(frame["day"]).cast(pa.int32()),
+            _column(frame["year"]).cast(pa.int32(), memory_pool=ARROW_POOL),
+            _column(frame["month"]).cast(pa.int32(), memory_pool=ARROW_POOL),
+            _column(frame["day"]).cast(pa.int32(), memory_pool=ARROW_POOL),
             _decimal64_from_cents(cents),
             cents,
         ]
@@ -270,7 +273,7 @@ class LakeWriter:
 
 def _column(series: pd.Series[Any]) -> pa.Array:
     """The series as one Arrow array: zero-copy for Arrow-backed and numpy columns."""
-    array = pa.array(series, from_pandas=True)
+    array = pa.array(series, from_pandas=True, memory_pool=ARROW_POOL)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     return array
@@ -278,12 +281,14 @@ def _column(series: pd.Series[Any]) -> pa.Array:
 
 def _int64(series: pd.Series[Any]) -> pa.Array:
     array = _column(series)
-    return array if array.type == pa.int64() else array.cast(pa.int64())
+    return array if array.type == pa.int64() else array.cast(pa.int64(), memory_pool=ARROW_POOL)
 
 
 def _strings(series: pd.Series[Any]) -> pa.Array:
     array = _column(series)
-    return array if pa.types.is_string(array.type) else array.cast(pa.string())
+    return (
+        array if pa.types.is_string(array.type) else array.cast(pa.string(), memory_pool=ARROW_POOL)
+    )
 
 
 def _repeat(value: str, n: int) -> pa.Array:
