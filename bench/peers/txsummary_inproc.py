@@ -91,9 +91,9 @@ def answer_lake(path: str) -> dict[str, Any]:
         open_lake(path, Path(workdir)) as on_rows,
         open(path, "rb") as stream,
     ):
-        # Passed through a dict: a core without the on_rows parameter still type-checks.
-        options: dict[str, Any] = {"on_rows": on_rows}
-        summary: Summary = summarize_stream(stream, path, **options)
+        # As the function runs it (txsummary.service): the writer says how many workers.
+        workers: int = getattr(on_rows, "SUMMARY_WORKERS")  # noqa: B009 - OnRows has no such field
+        summary: Summary = summarize_stream(stream, path, on_rows=on_rows, workers=workers)
         return comparable(summary)
 
 

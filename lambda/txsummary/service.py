@@ -40,7 +40,7 @@ from txsummary.aws.contract import Metric
 from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
 from txsummary.core.model import Summary
 from txsummary.core.render import render_text
-from txsummary.core.summarize import summarize_stream
+from txsummary.core.summarize import DEFAULT_WORKERS, summarize_stream
 from txsummary.effects import Effect
 
 if TYPE_CHECKING:
@@ -209,6 +209,7 @@ def summarize_object(ref: ObjectRef, deps: Deps) -> Outcome:
                 read.uri,
                 max_decompressed_bytes=deps.settings.max_decompressed_bytes,
                 on_rows=writer,
+                workers=DEFAULT_WORKERS if writer is None else writer.SUMMARY_WORKERS,
             )
         except InvalidFileError as exc:
             result = exc
