@@ -51,6 +51,8 @@ class Applied:
     lake_key: str | None = None  # the lake object committed by this delivery
     email_message_id: str | None = None  # SES's id when this delivery sent the e-mail
     email_to: tuple[str, ...] = ()
+    # EMAIL_RESENT: the file's result rebuilt from its record, so the reporter needs no second read.
+    result: Result | None = None
 
 
 class Version(Protocol):
@@ -216,11 +218,16 @@ def _owed(
     recipients = existing.email_to or mail.recipients(ref.metadata)
     if not recipients:
         return Applied(Effect.DUPLICATE, existing.outcome)
-    sent = _send(ref, existing.result(), recipients, store=store, mail=mail, clock=clock)
+    result = existing.result()
+    sent = _send(ref, result, recipients, store=store, mail=mail, clock=clock)
     if sent is None:
         return Applied(Effect.DUPLICATE, existing.outcome)
     return Applied(
-        Effect.EMAIL_RESENT, existing.outcome, email_message_id=sent, email_to=recipients
+        Effect.EMAIL_RESENT,
+        existing.outcome,
+        email_message_id=sent,
+        email_to=recipients,
+        result=result,
     )
 
 

@@ -184,7 +184,7 @@ def summarize_object(ref: ObjectRef, deps: Deps) -> Outcome:
         # Before GetObject: a redelivery costs one read of the table, not of the file.
         replayed = effects.replay(ref, store=deps.store, mail=deps.mail)
         if replayed is not None:
-            return _replayed(deps, ref, replayed, started)
+            return _replayed(ref, replayed, started)
     limit = deps.settings.max_object_bytes
     if ref.size is not None and ref.size > limit:
         return _publish(deps, ref, ObjectTooLarge(ref, ref.size, limit), started, None)
@@ -259,17 +259,14 @@ def _publish(
 
 
 def _replayed(
-    deps: Deps, ref: ObjectRef, applied: effects.Applied, started: float
+    ref: ObjectRef, applied: effects.Applied, started: float
 ) -> Summarized | Rejected | Duplicate:
     """A version that has a record. Usually a Duplicate. When this delivery sent the e-mail a
     failed one owed (EMAIL_RESENT), that failed delivery raised before it was reported, so
     this one reports the file, from the record: each version is counted once."""
-    record = None
-    if applied.effect is Effect.EMAIL_RESENT and deps.store is not None:
-        record = deps.store.get(ref.bucket, ref.key, ref.version_id, ref.etag)
-    if record is None:
+    result = applied.result
+    if applied.effect is not Effect.EMAIL_RESENT or result is None:
         return Duplicate(ref, previous=applied.outcome)
-    result = record.result()
     if isinstance(result, InvalidFileError):
         return Rejected(ref, result, _elapsed_ms(started), EMAIL_SENT)
     return Summarized(ref, result, _elapsed_ms(started), EMAIL_SENT)
