@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from txsummary.aws import contract
+from txsummary import contract
 from txsummary.aws.mail import MailConfig, MailConfigError
 
 MIB = 1024**2

@@ -13,9 +13,8 @@ from tx_config import StackSettings
 from tx_email import EmailSender
 from tx_lake import TransactionsLake
 from tx_table import SummaryTable
-from txsummary.aws import contract
-from txsummary.aws.contract import Env
-from txsummary.aws.lake import LAKE_PREFIX
+from txsummary import contract
+from txsummary.contract import LAKE_PREFIX, Env
 
 ASYNC_RETRIES = 2
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600

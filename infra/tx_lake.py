@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from tx_storage import hardened_bucket
-from txsummary.aws.lake import GLUE_COLUMNS, LAKE_PREFIX, PARTITION
+from txsummary.contract import GLUE_COLUMNS, LAKE_PARTITION, LAKE_PREFIX
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 1
 NONCURRENT_VERSION_DAYS = 7
@@ -70,7 +70,7 @@ def transactions_lake(
         database_name=database.name,
         table_type="EXTERNAL_TABLE",
         parameters=location.apply(lambda loc: projection_parameters(loc, projection_start)),
-        partition_keys=[{"name": PARTITION, "type": "string"}],
+        partition_keys=[{"name": LAKE_PARTITION, "type": "string"}],
         storage_descriptor={
             "location": location,
             "input_format": PARQUET_INPUT,
@@ -99,10 +99,10 @@ def projection_parameters(location: str, start: str) -> dict[str, str]:
         "EXTERNAL": "TRUE",
         "classification": "parquet",
         "projection.enabled": "true",
-        f"projection.{PARTITION}.type": "date",
-        f"projection.{PARTITION}.format": "yyyy-MM-dd",
-        f"projection.{PARTITION}.range": f"{start},NOW",
-        f"projection.{PARTITION}.interval": "1",
-        f"projection.{PARTITION}.interval.unit": "DAYS",
-        "storage.location.template": f"{location}{PARTITION}=${{{PARTITION}}}/",
+        f"projection.{LAKE_PARTITION}.type": "date",
+        f"projection.{LAKE_PARTITION}.format": "yyyy-MM-dd",
+        f"projection.{LAKE_PARTITION}.range": f"{start},NOW",
+        f"projection.{LAKE_PARTITION}.interval": "1",
+        f"projection.{LAKE_PARTITION}.interval.unit": "DAYS",
+        "storage.location.template": f"{location}{LAKE_PARTITION}=${{{LAKE_PARTITION}}}/",
     }

@@ -33,10 +33,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from botocore.exceptions import ClientError
 
-from txsummary import effects
-from txsummary.aws import contract
+from txsummary import contract, effects
 from txsummary.aws import s3 as s3io
-from txsummary.aws.contract import Metric
+from txsummary.contract import Metric
 from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
 from txsummary.core.model import Summary
 from txsummary.core.render import render_text

@@ -42,10 +42,10 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
+from txsummary import contract
 from txsummary import handler as lambda_handler
-from txsummary.aws import contract
-from txsummary.aws.contract import Env
 from txsummary.aws.settings import Settings
+from txsummary.contract import Env
 from txsummary.core import email
 from txsummary.core.jsonout import dumps
 from txsummary.core.money import format_cents

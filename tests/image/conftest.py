@@ -32,7 +32,7 @@ from tests.image.harness import (
     run_runtime_client,
 )
 from tests.image.runtime_venv import VenvBuildError, ensure_venv, interpreter, venv_python
-from txsummary.aws.contract import Env
+from txsummary.contract import Env
 
 FUNCTION = "aws:lambda/function:Function"
 

@@ -37,7 +37,7 @@ from tests.infra.resource_types import (
 from tx_email import email_sender
 from tx_lake import projection_parameters, transactions_lake
 from tx_table import summary_table
-from txsummary.aws.lake import GLUE_COLUMNS, LAKE_PREFIX
+from txsummary.contract import GLUE_COLUMNS, LAKE_PREFIX
 
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/summaries"
 IDENTITY_ARN = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/txsummary@example.com"

@@ -1,6 +1,6 @@
 """The stack and the function agree: the environment the program sets is what the handler reads,
 the stack's defaults are the handler's defaults, and both take the shared names from
-`txsummary.aws.contract`."""
+`txsummary.contract`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from tests.infra.pulumi_harness import Program
 from tests.infra.resource_types import FUNCTION, NOTIFICATION
 from tx_config import StackSettings
-from txsummary.aws import contract
-from txsummary.aws.contract import Env
+from txsummary import contract
 from txsummary.aws.settings import Settings
+from txsummary.contract import Env
 
 
 @pytest.mark.parametrize("program_name", ["default_program", "tuned_program"])

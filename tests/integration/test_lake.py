@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from tests.integration.conftest import REGION
 from tests.integration.effects_support import LAKE_BUCKET
 from txsummary.aws import lake as lake_module
-from txsummary.aws.lake import GLUE_COLUMNS, SCHEMA, LakeWriter, lake_key
+from txsummary.aws.lake import SCHEMA, LakeWriter, lake_key
+from txsummary.contract import GLUE_COLUMNS
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.summarize import summarize_stream
 from txsummary_local import resources

@@ -21,7 +21,6 @@ from tests.unit.conftest import rejection
 from tests.unit.streams import MIB, GeneratedStream, SplitStream, gzip_bomb, repeated
 from txsummary.core import chunks
 from txsummary.core.chunks import (
-    MAX_DECOMPRESSED_BYTES,
     MAX_RECORD_BYTES,
     UTF8_BOM,
     Chunk,
@@ -30,6 +29,7 @@ from txsummary.core.chunks import (
     record_chunks,
     size_text,
 )
+from txsummary.core.limits import MAX_DECOMPRESSED_BYTES
 
 Records = list[tuple[bytes, int]]
 

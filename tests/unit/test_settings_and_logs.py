@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from txsummary.aws import contract, observability
-from txsummary.aws.contract import Env
+from txsummary import contract
+from txsummary.aws import observability
 from txsummary.aws.mail import MailConfig
 from txsummary.aws.settings import Settings, SettingsError
+from txsummary.contract import Env
 
 # --- settings ----------------------------------------------------------------------------------
 

@@ -28,14 +28,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from txsummary.contract import GLUE_COLUMNS, LAKE_PARTITION, LAKE_PREFIX
 from txsummary.core.frame import ARROW_POOL
 
 if TYPE_CHECKING:
     import pandas as pd
     from mypy_boto3_s3 import S3Client
 
-LAKE_PREFIX = "transactions"
-PARTITION = "upload_date"
 AMOUNT_TYPE = pa.decimal128(18, 2)  # what readers see: Parquet DECIMAL(18,2) on INT64
 # Written as a decimal64 that shares amount_cents' buffer: no copy, and Parquet stores it as the
 # same INT64 unscaled value.
@@ -45,21 +44,6 @@ COMPRESSION_LEVEL = 1
 _STEM_CHARS = 48
 _PENDING = 2  # chunks queued for the writer thread
 
-# The columns, in order, with their Glue/Athena types: infra/tx_lake.py declares the table from
-# this, and SCHEMA below is derived from it, so the two cannot drift apart.
-GLUE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("source_bucket", "string"),
-    ("source_key", "string"),
-    ("source_version", "string"),
-    ("line", "bigint"),
-    ("id", "string"),
-    ("date", "string"),  # the text as written
-    ("year", "int"),  # null when the file's dates have no year
-    ("month", "int"),
-    ("day", "int"),
-    ("amount", "decimal(18,2)"),
-    ("amount_cents", "bigint"),
-)
 _ARROW_TYPES = {
     "string": pa.string(),
     "bigint": pa.int64(),
@@ -109,7 +93,7 @@ def lake_key(
     ).hexdigest()[:32]
     name = source_key.rstrip("/").rpartition("/")[2]
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:_STEM_CHARS].strip("._") or "object"
-    return f"{prefix}/{PARTITION}={upload_date.isoformat()}/{stem}-{digest}.parquet"
+    return f"{prefix}/{LAKE_PARTITION}={upload_date.isoformat()}/{stem}-{digest}.parquet"
 
 
 class LakeWriter:

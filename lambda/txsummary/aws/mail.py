@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
-from txsummary.aws.contract import Env
+from txsummary.contract import Env
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client

@@ -13,7 +13,7 @@ import logging
 
 from aws_lambda_powertools import Logger, Metrics
 
-from txsummary.aws import contract
+from txsummary import contract
 from txsummary.core.jsonout import dumps
 
 # timestamp first, as in Lambda's own JSON records; the rest follows in insertion order.

@@ -1,7 +1,7 @@
 """Typed configuration, read once from the environment at cold start.
 
 Only the handler and the local emulation read this; the core and the service take plain values.
-The variable names and defaults come from :mod:`txsummary.aws.contract`, which the stack shares.
+The variable names and defaults come from :mod:`txsummary.contract`, which the stack shares.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from txsummary.aws import contract
-from txsummary.aws.contract import Env
+from txsummary import contract
 from txsummary.aws.mail import MailConfig, MailConfigError
+from txsummary.contract import Env
 
 
 class SettingsError(ValueError):
@@ -31,6 +31,9 @@ class Settings:
     summary_table: str | None = None
     mail: MailConfig | None = None  # EMAIL_FROM, EMAIL_TO, EMAIL_ALLOWED_DOMAINS
     lake_bucket: str | None = None
+    # What the reconcile lists (the trigger's bucket and prefix); None: no reconcile.
+    upload_bucket: str | None = None
+    key_prefix: str = ""
 
     @property
     def email_enabled(self) -> bool:
@@ -76,6 +79,8 @@ class Settings:
             summary_table=summary_table,
             mail=mail,
             lake_bucket=lake_bucket,
+            upload_bucket=env.text(Env.UPLOAD_BUCKET) or None,
+            key_prefix=env.text(Env.KEY_PREFIX),
         )
 
 

@@ -16,10 +16,10 @@ from typing import BinaryIO
 
 import numpy as np
 
+from txsummary.core.limits import MAX_DECOMPRESSED_BYTES
+
 # The longest record (a line, or several joined by a quoted field), counting its line ending.
 MAX_RECORD_BYTES = 1 << 20
-# The most a gzip stream may expand to.
-MAX_DECOMPRESSED_BYTES = 4 << 30
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 _FOREIGN_BOMS = {

@@ -21,7 +21,6 @@ import pandas as pd
 
 from txsummary.core.careful import check_rows, read_candidates
 from txsummary.core.chunks import (
-    MAX_DECOMPRESSED_BYTES,
     MAX_RECORD_BYTES,
     StreamError,
     raw_blocks,
@@ -30,6 +29,7 @@ from txsummary.core.chunks import (
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.fastpath import Prepared, prepare
 from txsummary.core.header import HeaderError, take_header
+from txsummary.core.limits import MAX_DECOMPRESSED_BYTES
 from txsummary.core.model import Summary
 from txsummary.core.rules import Layout
 from txsummary.core.state import FileChecks

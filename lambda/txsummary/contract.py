@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from txsummary.core import chunks
+from txsummary.core.limits import MAX_DECOMPRESSED_BYTES
 
 # The Powertools service name: the logger's name and the metrics' `service` dimension.
 SERVICE: Final = "txsummary"
@@ -29,6 +29,9 @@ class Env:
     EMAIL_TO: Final = "EMAIL_TO"  # comma-separated addresses
     EMAIL_ALLOWED_DOMAINS: Final = "EMAIL_ALLOWED_DOMAINS"  # comma-separated domains
     LAKE_BUCKET: Final = "LAKE_BUCKET"
+    # What the reconcile lists: the bucket and prefix the S3 trigger watches.
+    UPLOAD_BUCKET: Final = "UPLOAD_BUCKET"
+    KEY_PREFIX: Final = "KEY_PREFIX"
     # Set by Lambda itself, never by the stack.
     FUNCTION_NAME: Final = "AWS_LAMBDA_FUNCTION_NAME"
 
@@ -36,7 +39,7 @@ class Env:
 # -- Defaults ----------------------------------------------------------------------------------
 DEFAULT_LOG_LEVEL: Final = "INFO"
 DEFAULT_MAX_OBJECT_BYTES: Final = 2 * 1024**3  # 2 GiB
-DEFAULT_MAX_DECOMPRESSED_BYTES: Final = chunks.MAX_DECOMPRESSED_BYTES  # the core's own limit, 4 GiB
+DEFAULT_MAX_DECOMPRESSED_BYTES: Final = MAX_DECOMPRESSED_BYTES  # the core's own limit, 4 GiB
 DEFAULT_METRICS_NAMESPACE: Final = "txsummary"
 LOCAL_FUNCTION_NAME: Final = "txsummary-local"  # outside Lambda (tests, the demo)
 
@@ -66,6 +69,7 @@ class Metric:
     PROCESSING_TIME: Final = "ProcessingTime"
     DUPLICATES: Final = "Duplicates"
     EMAILS_SENT: Final = "EmailsSent"  # only when a delivery sent the e-mail
+    EMAILS_FAILED: Final = "EmailsFailed"  # SES refused it for good (no retry can fix it)
 
 
 METRIC_UNITS: Final = {
@@ -75,6 +79,33 @@ METRIC_UNITS: Final = {
     Metric.PROCESSING_TIME: "Milliseconds",
     Metric.DUPLICATES: "Count",
     Metric.EMAILS_SENT: "Count",
+    Metric.EMAILS_FAILED: "Count",
 }
 # The dimension that tells stacks apart (Powertools adds `service`).
 FUNCTION_DIMENSION: Final = "function_name"
+
+# -- Reconcile: the scheduled sweep that gives every object version without a record its verdict
+# The event the schedule sends; "min_age_seconds" and "lookback_hours" may override the defaults.
+RECONCILE_EVENT: Final = {"txsummary": "reconcile"}
+DEFAULT_RECONCILE_MIN_AGE_SECONDS: Final = 900  # younger versions may still have an event coming
+DEFAULT_RECONCILE_LOOKBACK_HOURS: Final = 24 * 7
+DEFAULT_RECONCILE_SCHEDULE: Final = "rate(1 hour)"
+
+# -- The lake: Parquet under LAKE_PREFIX/PARTITION=YYYY-MM-DD/ ---------------------------------
+LAKE_PREFIX: Final = "transactions"
+LAKE_PARTITION: Final = "upload_date"
+# The columns, in order, with their Glue/Athena types: infra/tx_lake.py declares the table from
+# this and the lake writer derives its Arrow schema from it, so the two cannot drift apart.
+GLUE_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("source_bucket", "string"),
+    ("source_key", "string"),
+    ("source_version", "string"),
+    ("line", "bigint"),
+    ("id", "string"),
+    ("date", "string"),  # the text as written
+    ("year", "int"),  # null when the file's dates have no year
+    ("month", "int"),
+    ("day", "int"),
+    ("amount", "decimal(18,2)"),
+    ("amount_cents", "bigint"),
+)
