@@ -50,7 +50,8 @@ def test_program_runs_from_the_project_root_like_pulumi_does() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert Path(PROJECT_ROOT / "infra").is_dir()
     assert result.stdout.strip().splitlines()[-1] == (
-        '["bucket_name", "failure_queue_url", "function_name", "glue_database", "glue_table", '
-        '"image_ref", "lake_bucket_name", "log_group_name", "logs_command", '
+        '["alarm_names", "bucket_name", "dashboard_url", "failure_queue_url", "function_name", '
+        '"glue_database", "glue_table", "image_ref", "lake_bucket_name", "log_group_name", '
+        '"logs_command", "logs_insights_url", "reconcile_schedule_name", "saved_queries", '
         '"summary_table_name", "upload_command"]'
     )
