@@ -64,6 +64,10 @@ def test_renovate_keeps_the_base_image_and_the_lock_current() -> None:
     # the lock is a pip-compile output, found by its name
     patterns = config["pip-compile"]["managerFilePatterns"]
     assert any(re.search(p.strip("/"), "lambda/requirements.lock") for p in patterns)
+    # and its input is bumped only with it, never alone (a stale lock)
+    plain = config["pip_requirements"]["managerFilePatterns"]
+    assert not any(re.search(p.strip("/"), "lambda/requirements.txt") for p in plain)
+    assert any(re.search(p.strip("/"), "requirements.txt") for p in plain)
     # the base image stays on the Python the lock was resolved for
     (rule,) = [r for r in config["packageRules"] if "dockerfile" in r.get("matchManagers", [])]
     assert rule["matchPackageNames"] == ["public.ecr.aws/lambda/python"]
