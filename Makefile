@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint bench demo preview clean
+.PHONY: install test lint bench demo preview lock clean
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ demo: $(STAMP)
 # The summary e-mail of transactions.csv as HTML (and a PNG when chromium is installed), in out/.
 preview: $(STAMP)
 	$(BIN)/python -m txsummary_local.preview transactions.csv --out out/
+
+# The image's lock: every transitive runtime dependency pinned with its hashes, resolved from
+# lambda/requirements.txt. Run it after changing a pin there; the Dockerfile installs the lock.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --allow-unsafe --generate-hashes --no-emit-index-url --strip-extras \
+		--output-file=lambda/requirements.lock lambda/requirements.txt
 
 clean:
 	rm -rf $(VENV) out .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info lambda/*.egg-info

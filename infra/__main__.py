@@ -9,8 +9,10 @@ from tx_email import email_sender
 from tx_function import summarizer_function
 from tx_image import container_image
 from tx_lake import transactions_lake
+from tx_reconcile import reconcile_schedule
 from tx_storage import upload_bucket
 from tx_table import summary_table
+from tx_views import views
 
 settings = StackSettings.from_config()
 
@@ -35,7 +37,20 @@ summarizer = summarizer_function(
     lake=lake,
     sender=sender,
 )
-alarms("txsummary", settings, function=summarizer.function, failure_queue=summarizer.failure_queue)
+reconcile = reconcile_schedule("txsummary", settings, function=summarizer.function)
+
+# --- what an operator reads ---
+watch = alarms(
+    "txsummary", settings, function=summarizer.function, failure_queue=summarizer.failure_queue
+)
+board = views(
+    "txsummary",
+    function=summarizer.function,
+    log_group=summarizer.log_group,
+    failure_queue=summarizer.failure_queue,
+    alarms=watch,
+    namespace=settings.metrics_namespace,
+)
 
 # --- exports ---
 pulumi.export("bucket_name", storage.bucket.bucket)
@@ -57,3 +72,8 @@ pulumi.export(
 pulumi.export(
     "logs_command", pulumi.Output.concat("aws logs tail ", summarizer.log_group.name, " --follow")
 )
+pulumi.export("dashboard_url", board.dashboard_url)
+pulumi.export("logs_insights_url", board.logs_insights_url)
+pulumi.export("saved_queries", [query.name for query in board.queries.values()])
+pulumi.export("alarm_names", [alarm.name for alarm in watch.all])
+pulumi.export("reconcile_schedule_name", reconcile.schedule.name)

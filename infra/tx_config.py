@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 import pulumi
@@ -30,6 +31,9 @@ MAX_EPHEMERAL_MB = 10240
 # 512 MB costs about $0.0000000309 per GB-second, negligible next to the memory.
 LAKE_TO_CSV = 1.0
 EPHEMERAL_HEADROOM_MB = 512
+
+# EventBridge Scheduler's recurring forms; a one-time at(...) would reconcile once only.
+SCHEDULE_EXPRESSION = re.compile(r"(rate|cron)\(\S.*\)")
 
 # Retention periods CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = frozenset(
@@ -53,11 +57,12 @@ class StackSettings:
     max_object_bytes: int = contract.DEFAULT_MAX_OBJECT_BYTES
     metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     force_destroy: bool = False
-    # Issue 9: e-mail (on when email_from is set) and the lake.
+    # E-mail (on when email_from is set) and the lake.
     email_from: str | None = None
     email_to: tuple[str, ...] = ()
     email_allowed_domains: tuple[str, ...] = ()
     lake_enabled: bool = True
+    reconcile_schedule: str = contract.DEFAULT_RECONCILE_SCHEDULE
 
     def __post_init__(self) -> None:
         _check_range("memorySize", self.memory_size, 128, 10240)
@@ -75,6 +80,11 @@ class StackSettings:
         _check_range("maxObjectBytes", self.max_object_bytes, 1)
         if not self.metrics_namespace:
             raise ValueError("metricsNamespace must not be empty")
+        if not SCHEDULE_EXPRESSION.fullmatch(self.reconcile_schedule):
+            raise ValueError(
+                "reconcileSchedule must be a rate(...) or cron(...) expression, e.g. "
+                f"{contract.DEFAULT_RECONCILE_SCHEDULE!r}, got {self.reconcile_schedule!r}"
+            )
         try:  # the function's own parser: the stack refuses what the function would
             self.mail_config()
         except MailConfigError as exc:
@@ -94,8 +104,11 @@ class StackSettings:
 
     @property
     def lambda_log_level(self) -> str:
-        """The same level in Lambda's vocabulary, so Lambda does not drop what the code logs."""
-        return contract.LOG_LEVELS[self.log_level]
+        """Lambda's application log filter: INFO, or DEBUG when logLevel is DEBUG; never above.
+
+        The metrics' EMF lines carry no level, and Lambda drops them under a filter above INFO,
+        so only the function's own LOG_LEVEL follows a higher logLevel."""
+        return contract.LOG_LEVELS["DEBUG" if self.log_level == "DEBUG" else "INFO"]
 
     @classmethod
     def from_config(cls, config: pulumi.Config | None = None) -> StackSettings:
@@ -126,6 +139,7 @@ class StackSettings:
             email_to=_strings(cfg, "emailTo"),
             email_allowed_domains=_strings(cfg, "emailAllowedDomains"),
             lake_enabled=_boolean(cfg, "lakeEnabled", d.lake_enabled),
+            reconcile_schedule=(cfg.get("reconcileSchedule") or d.reconcile_schedule).strip(),
         )
 
 

@@ -1,5 +1,6 @@
-"""The function and its wiring: log group, role, S3 trigger, and the queue that keeps failures;
-its side effects' resources (the summary table, the lake, the sender) are passed in."""
+"""The function and its wiring: log group, role, S3 trigger, the queue that keeps failures and
+its recursion guard; its side effects' resources (the summary table, the lake, the sender) are
+passed in."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class SummarizerFunction:
     role: aws.iam.Role
     permission: aws.lambda_.Permission
     notification: aws.s3.BucketNotification
+    recursion: aws.lambda_.FunctionRecursionConfig
 
 
 def summarizer_function(
@@ -55,15 +57,19 @@ def summarizer_function(
     )
 
     role = aws.iam.Role(f"{name}-role", assume_role_policy=tx_policies.lambda_assume_role())
-    recipients = (*settings.email_to, *settings.email_allowed_domains)
 
     def policy(arns: list[str | None]) -> str:
         bucket_arn, log_group_arn, queue_arn, table_arn, lake_arn, sender_arn = arns
         assert bucket_arn and log_group_arn and queue_arn and table_arn
-        extra = [tx_policies.summary_table_statement(table_arn)]
+        extra = [
+            *tx_policies.list_uploads_statements(bucket_arn, settings.key_prefix),
+            tx_policies.summary_table_statement(table_arn),
+        ]
         if sender_arn is not None:
-            identities = [sender_arn, *tx_policies.recipient_identity_arns(sender_arn, recipients)]
-            extra.append(tx_policies.send_email_statement(identities))
+            recipients = tx_policies.recipient_identity_arns(
+                sender_arn, settings.email_to, settings.email_allowed_domains
+            )
+            extra.append(tx_policies.send_email_statement([sender_arn, *recipients]))
         if lake_arn is not None:
             extra.append(tx_policies.lake_write_statement(lake_arn, LAKE_PREFIX))
         return tx_policies.function_policy(bucket_arn, log_group_arn, queue_arn, *extra)
@@ -87,7 +93,11 @@ def summarizer_function(
         Env.MAX_OBJECT_BYTES: str(settings.max_object_bytes),
         Env.METRICS_NAMESPACE: settings.metrics_namespace,
         Env.SUMMARY_TABLE: table.table.name,
+        # What the scheduled reconcile lists: the bucket and prefix the trigger watches.
+        Env.UPLOAD_BUCKET: bucket.bucket,
     }
+    if settings.key_prefix:
+        variables[Env.KEY_PREFIX] = settings.key_prefix
     if lake is not None:
         variables[Env.LAKE_BUCKET] = lake.bucket.bucket
     if sender is not None and settings.email_from is not None:
@@ -116,6 +126,14 @@ def summarizer_function(
             "application_log_level": settings.lambda_log_level,
         },
         opts=pulumi.ResourceOptions(depends_on=[log_group, role_policy]),
+    )
+    # The function writes only to other buckets and the table, so a loop through it is a bug:
+    # stop it, stated here rather than left to Lambda's default.
+    recursion = aws.lambda_.FunctionRecursionConfig(
+        f"{name}-no-recursion",
+        function_name=function.name,
+        recursive_loop="Terminate",
+        opts=pulumi.ResourceOptions(parent=function),
     )
 
     aws.lambda_.FunctionEventInvokeConfig(
@@ -159,4 +177,5 @@ def summarizer_function(
         role=role,
         permission=permission,
         notification=notification,
+        recursion=recursion,
     )

@@ -95,7 +95,7 @@ def ecr_keep_last(count: int) -> str:
     )
 
 
-# --- issue 9: the summary table, the e-mail and the lake ------------------------------------
+# --- the side effects: the summary table, the e-mail and the lake ----------------------------
 
 
 def summary_table_statement(table_arn: str) -> dict[str, Any]:
@@ -110,35 +110,97 @@ def summary_table_statement(table_arn: str) -> dict[str, Any]:
 
 def send_email_statement(identity_arns: Sequence[str]) -> dict[str, Any]:
     """Send as the sender identity. In the SES sandbox, SES also checks the verified recipients'
-    identities, so their ARNs belong here until production access is granted."""
+    identities, so their ARNs belong here until production access is granted. SES v2's
+    SendEmail is authorized as ses:SendEmail alone, raw or not."""
     return {
         "Sid": "SendSummaryEmail",
         "Effect": "Allow",
-        "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+        "Action": "ses:SendEmail",
         "Resource": list(identity_arns),
     }
 
 
-def recipient_identity_arns(sender_arn: str, identities: Sequence[str]) -> list[str]:
-    """The SES identity ARNs of recipients (addresses or domains), next to the sender's.
+def recipient_identity_arns(
+    sender_arn: str, addresses: Sequence[str], domains: Sequence[str] = ()
+) -> list[str]:
+    """The SES identity ARNs of the recipients, next to the sender's.
 
     In the SES sandbox, SES authorizes a send against the verified recipient identities too;
     granting their exact ARNs lets the stack work there, and grants nothing more once the
-    account has production access (a recipient identity only matters if it is verified)."""
+    account has production access (a recipient identity only matters if it is verified). An
+    allowed domain's recipient is verified either as the domain or as its own address, so a
+    domain grants both ``identity/<domain>`` and ``identity/*@<domain>``."""
     prefix, marker, _ = sender_arn.partition(":identity/")
     if not marker:
         raise ValueError(f"not an SES identity ARN: {sender_arn}")
+    identities = [*addresses, *(i for d in domains for i in (d, f"*@{d}"))]
     return [f"{prefix}:identity/{identity}" for identity in dict.fromkeys(identities)]
 
 
 def lake_write_statement(lake_bucket_arn: str, prefix: str = "transactions") -> dict[str, Any]:
-    """Put objects under the lake prefix only (uploads of any size: multipart is PutObject)."""
+    """Put objects under the lake prefix only. A multipart upload's create, parts and complete
+    are authorized as s3:PutObject; aborting one (a rejected file's, a failed upload's) is
+    s3:AbortMultipartUpload."""
     return {
         "Sid": "WriteLake",
         "Effect": "Allow",
-        "Action": "s3:PutObject",
+        "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
         "Resource": f"{lake_bucket_arn}/{prefix.strip('/')}/*",
     }
+
+
+def list_uploads_statements(bucket_arn: str, key_prefix: str | None) -> list[dict[str, Any]]:
+    """Bucket-level reads: the reconcile lists the upload versions under the trigger's prefix,
+    and s3:ListBucket makes S3 answer 404, not 403, for a version deleted before it was read.
+
+    ListBucket is left without a prefix condition: S3's 404-or-403 check for a GetObject is no
+    list request, and AWS documents no s3:prefix for it, so a condition could bring the 403
+    back. Unconditioned, it reveals only the names of objects the role may read already."""
+    versions: dict[str, Any] = {
+        "Sid": "ListUploadVersions",
+        "Effect": "Allow",
+        "Action": "s3:ListBucketVersions",
+        "Resource": bucket_arn,
+    }
+    if key_prefix:
+        versions["Condition"] = {"StringLike": {"s3:prefix": [f"{key_prefix}*"]}}
+    return [
+        {"Sid": "TellGoneFromForbidden", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": bucket_arn},
+        versions,
+    ]  # fmt: skip
+
+
+# --- the reconcile's schedule ----------------------------------------------------------------
+
+
+def scheduler_assume_role(account_id: str) -> str:
+    """EventBridge Scheduler may assume the role, for schedules of this account only."""
+    return json.dumps(
+        {
+            "Version": IAM_VERSION,
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "scheduler.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
+            ],
+        }
+    )
+
+
+def invoke_function_policy(function_arn: str) -> str:
+    """Invoke this one function, nothing else."""
+    return policy_document(
+        {
+            "Sid": "InvokeSummarizer",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": function_arn,
+        }
+    )
 
 
 def policy_document(*statements: dict[str, Any]) -> str:

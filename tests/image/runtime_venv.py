@@ -1,8 +1,9 @@
-"""A virtualenv that holds what the image's Python holds: ``lambda/requirements.txt`` plus the
-runtime interface client (``awslambdaric``, the bootstrap of the public.ecr.aws/lambda/python
-images), and nothing from the development requirements (no moto, no watchtower).
+"""A virtualenv that holds what the image's Python holds: ``lambda/requirements.lock``, installed
+as the Dockerfile installs it (every package pinned and hash-checked), plus the runtime interface
+client (``awslambdaric``, the bootstrap of the public.ecr.aws/lambda/python images), and nothing
+from the development requirements (no moto, no watchtower).
 
-Built once per content of the requirements file, interpreter version and client pin, under
+Built once per content of the lock, interpreter version and client pin, under
 ``.cache/image-venv/<key>/`` (gitignored); later runs reuse it. Building needs PyPI.
 """
 
@@ -22,7 +23,11 @@ from pathlib import Path
 from tests.image.dockerfile import PROJECT_ROOT
 
 AWSLAMBDARIC = "awslambdaric==4.2.2"
-REQUIREMENTS = PROJECT_ROOT / "lambda" / "requirements.txt"
+# The lock the Dockerfile installs; its hashes cover the cp311 and cp312 manylinux wheels, so this
+# venv may run on a 3.11 when no 3.12 is at hand.
+REQUIREMENTS = PROJECT_ROOT / "lambda" / "requirements.lock"
+# The Dockerfile's own pip options: hash-checked wheels, nothing outside the lock.
+LOCKED_INSTALL = ("--require-hashes", "--only-binary=:all:", "--no-deps")
 CACHE = PROJECT_ROOT / ".cache" / "image-venv"
 COMPLETE = ".complete"  # written last: a venv without it was cut short and is rebuilt
 BUILD_TIMEOUT_S = 900
@@ -116,20 +121,11 @@ def ensure_venv(python: str, python_version: str) -> Path:
             _run([python, "-m", "venv", str(venv)], "creating the image venv")
             # pip's own cache is used (no --no-cache-dir): a rebuild after a requirements change
             # downloads only what changed.
-            _run(
-                [
-                    str(venv_python(venv)),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                    str(REQUIREMENTS),
-                    AWSLAMBDARIC,
-                ],
-                "pip install of lambda/requirements.txt and " + AWSLAMBDARIC,
-            )
+            pip = [str(venv_python(venv)), "-m", "pip", "install", "--quiet",
+                   "--disable-pip-version-check"]  # fmt: skip
+            _run([*pip, *LOCKED_INSTALL, "-r", str(REQUIREMENTS)], "pip install of the lock")
+            # The base image brings the client itself; it is not in the lock, so apart.
+            _run([*pip, AWSLAMBDARIC], "pip install of " + AWSLAMBDARIC)
             (venv / COMPLETE).write_text(f"{AWSLAMBDARIC}\n{python_version}\n")
             # Venvs of older requirements are ~300 MB each; keep only the current one.
             for stale in CACHE.iterdir():

@@ -25,6 +25,7 @@ TUNED = {
     "emailTo": '["holder@example.com", "second@example.com"]',  # as `--path 'emailTo[0]'` stores it
     "emailAllowedDomains": "bank.example",
     "lakeEnabled": "false",
+    "reconcileSchedule": "cron(15 * * * ? *)",
 }
 # E-mail and the lake together; the recipients as a comma-separated string.
 FULL = {

@@ -81,7 +81,7 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
 
 
 def _side_effect_outputs(args: MockResourceArgs) -> dict[str, Any]:
-    """The same for issue 9's resources: the summary table and the SES identity."""
+    """The same for the side effects' and the operator's resources."""
     match args.typ:
         case "aws:dynamodb/table:Table":
             table = f"{args.name}-8a9b0c1"
@@ -89,6 +89,16 @@ def _side_effect_outputs(args: MockResourceArgs) -> dict[str, Any]:
         case "aws:sesv2/emailIdentity:EmailIdentity":
             identity = args.inputs["emailIdentity"]
             return {"arn": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"}
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return {"arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{args.inputs['name']}"}
+        case "aws:scheduler/schedule:Schedule":
+            schedule = f"{args.name}-5e6f7a8"
+            return {
+                "name": schedule,
+                "arn": f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{schedule}",
+            }
+        case "aws:cloudwatch/queryDefinition:QueryDefinition":
+            return {"queryDefinitionId": f"{args.name}-qid"}
         case _:
             return {}
 
@@ -130,6 +140,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 "id": ACCOUNT,
                 "userId": "AIDAMOCK",
             }, []
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"id": REGION, "region": REGION, "name": REGION}, []
         if args.token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {
                 "authorizationToken": "bW9jaw==",

@@ -34,6 +34,7 @@ def test_fresh_stack_gets_the_documented_defaults() -> None:
         email_to=(),
         email_allowed_domains=(),
         lake_enabled=True,
+        reconcile_schedule="rate(1 hour)",
     )
     assert s.lambda_log_level == "INFO"
     assert s.mail_config() is None
@@ -61,9 +62,21 @@ def test_every_setting_can_be_overridden() -> None:
         email_to=("holder@example.com", "second@example.com"),
         email_allowed_domains=("bank.example",),
         lake_enabled=False,
+        reconcile_schedule="cron(15 * * * ? *)",
     )
-    # Lambda's own filter must not drop what the code logs: WARNING is WARN to Lambda.
-    assert s.lambda_log_level == "WARN"
+
+
+@pytest.mark.parametrize(
+    ("level", "lambda_level"),
+    [("debug", "DEBUG"), ("info", "INFO"), ("warning", "INFO"), ("error", "INFO"),
+     ("critical", "INFO")],
+)  # fmt: skip
+def test_lambdas_log_filter_is_never_above_info(level: str, lambda_level: str) -> None:
+    # Given any logLevel / Then Powertools follows it, and Lambda's filter stays at INFO (DEBUG
+    # when asked), so the EMF metric lines, which carry no level, are never dropped
+    s = settings_from({"logLevel": level})
+    assert s.log_level == level.upper()
+    assert s.lambda_log_level == lambda_level
 
 
 @pytest.mark.parametrize(
@@ -78,6 +91,9 @@ def test_every_setting_can_be_overridden() -> None:
         ("maxObjectBytes", "0", "maxObjectBytes must be at least 1"),
         ("ecrKeepImages", "0", "ecrKeepImages must be between 1 and 1000"),
         ("noncurrentVersionExpirationDays", "0", "must be at least 1"),
+        ("reconcileSchedule", "hourly", "reconcileSchedule must be a rate"),
+        ("reconcileSchedule", "at(2026-12-01T00:00:00)", "reconcileSchedule must be a rate"),
+        ("reconcileSchedule", "rate()", "reconcileSchedule must be a rate"),
     ],
 )
 def test_bad_values_fail_with_the_setting_named(key: str, value: str, message: str) -> None:

@@ -218,14 +218,16 @@ def test_table_statement_is_get_put_update_on_the_table_only() -> None:
 
 
 def test_email_statement_is_send_on_the_identity_only() -> None:
+    # SES v2 SendEmail is authorized as ses:SendEmail alone: no SendRawEmail
     statement = tx_policies.send_email_statement([IDENTITY_ARN])
-    assert sorted(statement["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"]
+    assert statement["Action"] == "ses:SendEmail"
     assert statement["Resource"] == [IDENTITY_ARN]
 
 
-def test_lake_statement_is_put_object_under_the_prefix_only() -> None:
+def test_lake_statement_is_put_and_abort_under_the_prefix_only() -> None:
+    # a multipart upload's parts are PutObject; a rejected file's upload is aborted
     statement = tx_policies.lake_write_statement(LAKE_ARN)
-    assert statement["Action"] == "s3:PutObject"
+    assert statement["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
     assert statement["Resource"] == f"{LAKE_ARN}/{LAKE_PREFIX}/*"
 
 

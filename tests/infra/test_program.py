@@ -23,6 +23,7 @@ from tests.infra.resource_types import (
     ALARM,
     BUCKET,
     BUCKET_POLICY,
+    DASHBOARD,
     DATABASE,
     ECR_LIFECYCLE,
     ENCRYPTION,
@@ -36,10 +37,13 @@ from tests.infra.resource_types import (
     NOTIFICATION,
     PERMISSION,
     PUBLIC_ACCESS_BLOCK,
+    QUERY,
     QUEUE,
+    RECURSION,
     REPOSITORY,
     ROLE,
     ROLE_POLICY,
+    SCHEDULE,
     SUBSCRIPTION,
     TABLE,
     TOPIC,
@@ -52,6 +56,7 @@ ALLOWED_TYPES = {
     REPOSITORY, ECR_LIFECYCLE, IMAGE, BUCKET, PUBLIC_ACCESS_BLOCK, ENCRYPTION, VERSIONING,
     LIFECYCLE, BUCKET_POLICY, LOG_GROUP, QUEUE, ROLE, ROLE_POLICY, FUNCTION, INVOKE_CONFIG,
     PERMISSION, NOTIFICATION, ALARM, TOPIC, SUBSCRIPTION, TABLE, IDENTITY, DATABASE, GLUE_TABLE,
+    RECURSION, SCHEDULE, DASHBOARD, QUERY,
 }  # fmt: skip
 EMAIL_TYPES = {IDENTITY}
 LAKE_TYPES = {DATABASE, GLUE_TABLE}
@@ -74,6 +79,17 @@ def upload(program: Program, typ: str) -> Registered:
     return one
 
 
+def function_role(program: Program) -> Registered:
+    """The function's role (the schedule has its own)."""
+    (role,) = [r for r in program.of_type(ROLE) if r.name == "txsummary-role"]
+    return role
+
+
+def function_role_policy(program: Program) -> Registered:
+    (policy,) = [r for r in program.of_type(ROLE_POLICY) if r.name == "txsummary-least-privilege"]
+    return policy
+
+
 def bucket_of(program: Program) -> Registered:
     return upload(program, BUCKET)
 
@@ -89,7 +105,8 @@ def lake_bucket_of(program: Program) -> Registered:
 def test_default_stack_has_exactly_the_reviewed_resources(default_program: Program) -> None:
     # no alarm e-mail, no summary e-mail; the lake is on
     assert default_program.types == ALLOWED_TYPES - {TOPIC, SUBSCRIPTION} - EMAIL_TYPES
-    assert len(default_program.of_type(ALARM)) == 2
+    assert len(default_program.of_type(ALARM)) == 6
+    assert len(default_program.of_type(ROLE)) == len(default_program.of_type(ROLE_POLICY)) == 2
     assert len(default_program.of_type(BUCKET)) == 2
 
 
@@ -226,44 +243,57 @@ ALL = pytest.mark.parametrize("program_name", ["default_program", "tuned_program
 
 @ALL
 def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
-    role = program.one(ROLE)
+    role = function_role(program)
     assert "managedPolicyArns" not in role.inputs
     assert "inlinePolicies" not in role.inputs
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
 
-    role_policy = program.one(ROLE_POLICY)
+    role_policy = function_role_policy(program)
     assert role_policy.inputs["role"] == role.outputs["name"]
     document = json.loads(role_policy.inputs["policy"])
     grants = [
-        (sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"]), s["Resource"])
+        (
+            sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"]),
+            s["Resource"],
+            s.get("Condition"),
+        )
         for s in document["Statement"]
     ]
     bucket_arn = bucket_of(program).outputs["arn"]
     log_group_arn = program.one(LOG_GROUP).outputs["arn"]
     queue_arn = program.one(QUEUE).outputs["arn"]
     table_arn = program.one(TABLE).outputs["arn"]
-    expected: list[tuple[list[str], Any]] = [
-        (["s3:GetObject", "s3:GetObjectVersion"], f"{bucket_arn}/*"),
-        (["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*"),
-        (["sqs:SendMessage"], queue_arn),
-        (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table_arn),
+    # the reconcile lists versions under the trigger's prefix only
+    prefix = program.one(FUNCTION).inputs["environment"]["variables"].get("KEY_PREFIX")
+    in_prefix = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
+    expected: list[tuple[list[str], Any, Any]] = [
+        (["s3:GetObject", "s3:GetObjectVersion"], f"{bucket_arn}/*", None),
+        # so that S3 answers 404, not 403, for a version deleted before it is read
+        (["s3:ListBucket"], bucket_arn, None),
+        (["s3:ListBucketVersions"], bucket_arn, in_prefix),
+        (["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*", None),
+        (["sqs:SendMessage"], queue_arn, None),
+        (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table_arn, None),
     ]
     if program.of_type(IDENTITY):
         # the sender, and (for the SES sandbox) exactly the recipients' identities
         sender = program.one(IDENTITY).outputs["arn"]
         prefix = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity"
         assert sender == f"{prefix}/reports@example.com"
-        identities = [sender] + [
-            f"{prefix}/{r}" for r in ("holder@example.com", "second@example.com", "bank.example")
-        ]
-        expected.append((["ses:SendEmail", "ses:SendRawEmail"], identities))
+        recipients = ("holder@example.com", "second@example.com", "bank.example", "*@bank.example")
+        identities = [sender] + [f"{prefix}/{r}" for r in recipients]
+        expected.append((["ses:SendEmail"], identities, None))
     if program.of_type(DATABASE):
         lake_arn = lake_bucket_of(program).outputs["arn"]
-        expected.append((["s3:PutObject"], f"{lake_arn}/transactions/*"))
+        expected.append(
+            (["s3:AbortMultipartUpload", "s3:PutObject"], f"{lake_arn}/transactions/*", None)
+        )
     assert sorted(grants, key=json.dumps) == sorted(expected, key=json.dumps)
     assert all(s["Effect"] == "Allow" for s in document["Statement"])
-    assert "*" not in role_policy.inputs["policy"].replace(":*", "").replace("/*", "")
+    wildcards = role_policy.inputs["policy"].replace(":*", "").replace("/*", "")
+    # the only other wildcards: the allowed domain's addresses and the prefix condition
+    assert "*" not in wildcards.replace("*@bank.example", "").replace("incoming/*", "")
 
 
 # --- function ------------------------------------------------------------------------------
@@ -281,6 +311,7 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
                 "MAX_OBJECT_BYTES": "2147483648",
                 "METRICS_NAMESPACE": "txsummary",
                 "SUMMARY_TABLE": "summaries-8a9b0c1",
+                "UPLOAD_BUCKET": "uploads-0a1b2c3",
                 "LAKE_BUCKET": "transactions-lake-0a1b2c3",
             },
             "INFO",
@@ -294,11 +325,14 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
                 "MAX_OBJECT_BYTES": "1048576",
                 "METRICS_NAMESPACE": "acme/txsummary",
                 "SUMMARY_TABLE": "summaries-8a9b0c1",
+                "UPLOAD_BUCKET": "uploads-0a1b2c3",
+                "KEY_PREFIX": "incoming/",
                 "EMAIL_FROM": "reports@example.com",
                 "EMAIL_TO": "holder@example.com,second@example.com",
                 "EMAIL_ALLOWED_DOMAINS": "bank.example",
             },
-            "WARN",
+            # Powertools follows WARNING; Lambda's filter stays at INFO, or it drops the metrics
+            "INFO",
         ),
     ],
 )
@@ -313,7 +347,7 @@ def test_function_settings(
     assert function.inputs["environment"] == {"variables": env}
     # room for the lake file of the largest CSV text allowed (4 GiB decompressed) + 512 MB
     assert function.inputs["ephemeralStorage"] == {"size": 4608}
-    assert function.inputs["role"] == program.one(ROLE).outputs["arn"]
+    assert function.inputs["role"] == function_role(program).outputs["arn"]
     assert function.inputs["loggingConfig"] == {
         "logFormat": "JSON",
         "logGroup": program.one(LOG_GROUP).inputs["name"],
@@ -331,7 +365,7 @@ def test_reserved_concurrency_is_optional(program: Program, reserved: int | None
 def test_function_is_created_after_its_log_group_and_permissions(default_program: Program) -> None:
     function = default_program.one(FUNCTION)
     assert function.depends_on(default_program.one(LOG_GROUP))
-    assert function.depends_on(default_program.one(ROLE_POLICY))
+    assert function.depends_on(function_role_policy(default_program))
 
 
 # --- trigger -------------------------------------------------------------------------------
@@ -424,6 +458,7 @@ def test_alarm_email_is_subscribed_and_notified(tuned_program: Program) -> None:
 def test_exports(default_program: Program) -> None:
     bucket = bucket_of(default_program).outputs["bucket"]
     log_group = default_program.one(LOG_GROUP).inputs["name"]
+    console = f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
     assert default_program.exports == {
         "bucket_name": bucket,
         "function_name": "txsummary-dev",
@@ -436,6 +471,23 @@ def test_exports(default_program: Program) -> None:
         "lake_bucket_name": lake_bucket_of(default_program).outputs["bucket"],
         "glue_database": "transactions_lake_dev",
         "glue_table": "transactions",
+        "dashboard_url": f"{console}#dashboards/dashboard/txsummary-dev",
+        "logs_insights_url": f"{console}#logsV2:logs-insights",
+        "saved_queries": [
+            "txsummary-dev/latest-summaries",
+            "txsummary-dev/rejections",
+            "txsummary-dev/key-history",
+            "txsummary-dev/slowest-files",
+        ],
+        "alarm_names": [
+            "txsummary-dev-function-errors",
+            "txsummary-dev-failed-events",
+            "txsummary-dev-throttles",
+            "txsummary-dev-dropped-events",
+            "txsummary-dev-undelivered-failures",
+            "txsummary-dev-emails-failed",
+        ],
+        "reconcile_schedule_name": default_program.one(SCHEDULE).outputs["name"],
     }
 
 
@@ -446,7 +498,7 @@ def test_exports_with_email_and_no_lake(tuned_program: Program) -> None:
     assert not {"lake_bucket_name", "glue_database", "glue_table"} & set(exports)
 
 
-# --- side effects (issue 9) ----------------------------------------------------------------
+# --- side effects --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
