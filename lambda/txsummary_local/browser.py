@@ -12,6 +12,7 @@ import base64
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
@@ -78,6 +79,7 @@ class Page:
         self._next_id = 0
         self._buffer = b""
         self._session: str | None = None
+        self._seen: list[str] = []  # events read while waiting for a reply, for wait_for
 
     def attach(self) -> None:
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
@@ -95,15 +97,23 @@ class Page:
         self._writer.flush()
         while True:
             reply = self._read()
-            if reply.get("id") == self._next_id:
+            if "method" in reply:
+                self._seen.append(reply["method"])
+            elif reply.get("id") == self._next_id:
                 if "error" in reply:
                     raise BrowserError(f"{method}: {reply['error']}")
                 result: dict[str, Any] = reply.get("result", {})
                 return result
 
+    def close_browser(self) -> None:
+        self._session = None  # Browser.* goes to the browser, not the tab
+        self.send("Browser.close")
+
     def wait_for(self, event: str) -> None:
-        while self._read().get("method") != event:
-            pass
+        """Return once ``event`` has arrived, even if it came before the last reply."""
+        while event not in self._seen:
+            self._seen.append(self._read().get("method", ""))
+        self._seen.clear()
 
     def open(self, url: str, *, width: int, height: int, mobile: bool) -> Layout:
         """Load ``url`` at ``width`` CSS pixels (scale 2, as a phone's screen) and measure it."""
@@ -114,6 +124,7 @@ class Page:
             deviceScaleFactor=2,
             mobile=mobile,
         )
+        self._seen.clear()
         self.send("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
         value = self.send("Runtime.evaluate", expression=_MEASURE, returnByValue=True)
@@ -132,6 +143,9 @@ class Page:
 
     def _read(self) -> dict[str, Any]:
         while b"\0" not in self._buffer:
+            ready, _, _ = select.select([self._reader], [], [], TIMEOUT_S)
+            if not ready:
+                raise BrowserError(f"no answer from the browser in {TIMEOUT_S} s")
             chunk = os.read(self._reader.fileno(), 1 << 16)
             if not chunk:
                 raise BrowserError("the browser closed the DevTools pipe")
@@ -173,8 +187,7 @@ def page(executable: str | None = None) -> Iterator[Page]:
             tab = Page(writer, reader)
             tab.attach()
             yield tab
-            tab._session = None
-            tab.send("Browser.close")
+            tab.close_browser()
             process.wait(timeout=TIMEOUT_S)
         finally:
             if process.poll() is None:
