@@ -23,7 +23,7 @@ from txsummary_local import browser
 DEFAULT_BUCKET = "txsummary-uploads"
 PHONE_WIDTH = 375
 DESKTOP_WIDTH = 800
-VIEWPORT_HEIGHT = 800
+VIEWPORT_HEIGHT = 200  # the page grows past it; the PNGs are the whole page
 VIEWS = (("phone", PHONE_WIDTH, True), ("desktop", DESKTOP_WIDTH, False))
 
 

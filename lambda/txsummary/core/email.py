@@ -252,10 +252,11 @@ def _month(month: MonthSummary, scale: int) -> dict[str, Any]:
             _bar("Debits", t.debit_total, DEBIT_COLOUR, scale),
             _bar("Credits", t.credit_total, CREDIT_COLOUR, scale),
         ],
+        # No-break spaces keep "average -10.30" and "1 debit" whole when the line wraps.
         "detail": (
             f"{plural(t.transactions, 'transaction')}: "
-            f"{plural(t.debits, 'debit')}, average {money(t.average_debit)}; "
-            f"{plural(t.credits, 'credit')}, average {money(t.average_credit)}"
+            f"{_whole(plural(t.debits, 'debit'))}, {_whole(f'average {money(t.average_debit)}')}; "
+            f"{_whole(plural(t.credits, 'credit'))}, {_whole(f'average {money(t.average_credit)}')}"
         ),
     }
 
@@ -266,6 +267,10 @@ def _bar(label: str, total: int, colour: str, scale: int) -> dict[str, Any]:
     if total and not percent:
         percent = 1
     return {"label": label, "total": money(total), "colour": colour, "percent": percent}
+
+
+def _whole(text: str) -> str:
+    return text.replace(" ", "\u00a0")
 
 
 def _largest(totals: Totals) -> int:
