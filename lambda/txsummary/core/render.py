@@ -7,10 +7,8 @@ thousands separators, two decimals, debits before credits (the order of the chal
 
 from __future__ import annotations
 
-import calendar
-
 from txsummary.core.jsonout import dumps
-from txsummary.core.model import MonthSummary, Summary
+from txsummary.core.model import Summary
 from txsummary.core.money import decimal_cents
 
 NONE = "n/a"
@@ -28,12 +26,6 @@ def count(n: int) -> str:
 def plural(n: int, noun: str) -> str:
     """``1 debit``, ``2 debits``, ``10,000 credits``."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
-def short_month(month: MonthSummary) -> str:
-    """``Jul 2024``, or ``Jul`` when the file's dates carry no year."""
-    base = calendar.month_abbr[month.month]
-    return base if month.year is None else f"{base} {month.year}"
 
 
 def period(summary: Summary) -> str:
