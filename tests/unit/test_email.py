@@ -336,7 +336,7 @@ def test_a_file_spanning_decades_lists_the_first_months_in_html_and_all_in_text(
     # Then the HTML has the first MAX_HTML_MONTHS rows and says how many more; the text has all
     assert rendered.html.count("December 2000") == 1
     assert f">{months[-1].name}<" not in rendered.html
-    assert "January 2000 to May 2020" in rendered.html  # the period is the whole file's
+    assert f"January 2000 to {months[-1].name}" in rendered.html  # the whole file's period
     assert "and 5 more months" in rendered.html
     assert months[-1].name in rendered.text
 
@@ -526,3 +526,14 @@ def test_a_long_file_name_wraps_at_separators_never_inside_digits() -> None:
     # And never between two digits; the old break-anywhere rule is gone
     assert not re.search(r"\d<wbr>\d", html)
     assert "break-all" not in html
+
+
+def test_the_longest_html_stays_under_gmails_clipping_size() -> None:
+    # Given the most months the HTML lists, each with the widest realistic figures, a long key
+    wide = month_totals(9_999_999, -(10**14) + 1, 9_999_999, 10**14 - 1)
+    summary = summary_of([wide] * (email.MAX_HTML_MONTHS + 12))
+    key = "exports/" + "acme_corp-statement_2024-07-01_" * 8 + ".csv"
+    html = email.render_summary(summary, bucket="b" * 63, key=key, version_id="v" * 32).html
+    # Then Gmail shows the whole message rather than clipping it
+    assert len(html.encode()) < email.GMAIL_CLIP_BYTES
+    assert "and 12 more months" in html

@@ -52,8 +52,10 @@ class _MimePolicy(policy.EmailPolicy):
 
 
 MIME_POLICY = _MimePolicy(linesep="\r\n", cte_type="7bit")
-# The HTML's month table stops here (a file may span decades); the text part has them all.
-MAX_HTML_MONTHS = 240
+# The HTML's chart stops here (a file may span decades); the text part has every month. Four
+# years keep the HTML under Gmail's clipping size (about 102 KB), which a test checks.
+MAX_HTML_MONTHS = 48
+GMAIL_CLIP_BYTES = 102 * 1024
 SUBJECT_NAME_CHARS = 80  # a longer file name is cut in the subject (the body has it whole)
 METADATA_EMAIL = "email"  # the user metadata key (x-amz-meta-email) that may pick the recipient
 
