@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.conftest import rejection, summarize_bytes
+from tests.unit.test_render import grouped  # the money oracle, defined once
 from txsummary.core import email
 from txsummary.core.errors import InvalidFileError, LineError
 from txsummary.core.model import MonthSummary, Summary, Totals
@@ -344,15 +345,6 @@ def test_a_file_spanning_decades_lists_the_first_months_in_html_and_all_in_text(
 # --- finance-grade figures, layout and accessibility ----------------------------------------
 
 PHONE_PX = 375
-
-
-def grouped(cents: int) -> str:
-    """Oracle: the amount with a comma between each group of three digits, two decimals."""
-    whole, fraction = divmod(abs(cents), 100)
-    digits, groups = str(whole), list[str]()
-    while digits:
-        digits, groups = digits[:-3], [digits[-3:], *groups]
-    return f"{'-' if cents < 0 else ''}{','.join(groups)}.{fraction:02d}"
 
 
 def counted(n: int, noun: str) -> str:
