@@ -30,9 +30,11 @@ bench: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/txsummary demo
 
-# The summary e-mail of transactions.csv as HTML (and a PNG when chromium is installed), in out/.
+# The e-mail FILE would send (its rejection e-mail if it is rejected): out/<name>.html and .eml,
+# and, when chromium is installed, out/<name>-phone.png (375 px) and out/<name>-desktop.png.
+FILE ?= transactions.csv
 preview: $(STAMP)
-	$(BIN)/python -m txsummary_local.preview transactions.csv --out out/
+	$(BIN)/python -m txsummary_local.preview "$(FILE)" --out out/
 
 # The image's lock: every transitive runtime dependency pinned with its hashes, resolved from
 # lambda/requirements.txt. Run it after changing a pin there; the Dockerfile installs the lock.

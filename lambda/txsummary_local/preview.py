@@ -1,17 +1,16 @@
-"""Preview the summary e-mail of a local CSV file (a development tool, not in the image).
+"""Preview the e-mail a local CSV file would send (a development tool, not in the image).
 
     python -m txsummary_local.preview transactions.csv [--out out/]
 
-writes ``out/<file>.html`` (the logo's ``cid:`` swapped for a ``data:`` URI, so a browser shows
-it), ``out/<file>.eml`` (the MIME message as sent) and, when ``chromium`` is on PATH, a PNG
-screenshot taken with headless Chromium. A rejected file previews its rejection e-mail.
+writes ``out/<file>.html`` (the e-mail as a browser shows it: the logo's ``cid:`` swapped for
+a ``data:`` URI), ``out/<file>.eml`` (the MIME message as sent) and, when ``chromium`` is
+installed, ``out/<file>-phone.png`` (375 CSS px, scale 2) and ``out/<file>-desktop.png``
+(800 px), each the whole page. A rejected file previews its rejection e-mail.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,12 +18,23 @@ from pathlib import Path
 from txsummary.core import email
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.summarize import summarize_stream
+from txsummary_local import browser
 
-CHROMIUM = "chromium"
 DEFAULT_BUCKET = "txsummary-uploads"
-SCREENSHOT_TIMEOUT_S = 60
-BASE_HEIGHT = 760  # the page without table rows, and a margin
-ROW_HEIGHT = 35
+PHONE_WIDTH = 375
+DESKTOP_WIDTH = 800
+VIEWPORT_HEIGHT = 200  # the page grows past it; the PNGs are the whole page
+VIEWS = (("phone", PHONE_WIDTH, True), ("desktop", DESKTOP_WIDTH, False))
+
+
+def render(path: Path, *, bucket: str, key: str) -> email.Rendered:
+    """The summary e-mail of the file at ``path``, or its rejection e-mail."""
+    with path.open("rb") as stream:
+        try:
+            summary = summarize_stream(stream, str(path))
+        except InvalidFileError as exc:
+            return email.render_rejection(exc, bucket=bucket, key=key)
+    return email.render_summary(summary, bucket=bucket, key=key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,23 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bucket", default=DEFAULT_BUCKET, help="bucket name to show")
     parser.add_argument("--key", help="object key to show (default: the file name)")
     parser.add_argument("--to", default="holder@example.com", help="recipient to show")
-    parser.add_argument("--width", type=int, default=760, help="screenshot width in pixels")
-    parser.add_argument(
-        "--height", type=int, help="screenshot height in pixels (default: fits the table)"
-    )
     args = parser.parse_args(argv)
 
-    key = args.key or args.file.name
-    with args.file.open("rb") as stream:
-        try:
-            summary = summarize_stream(stream, str(args.file))
-            rendered = email.render_summary(summary, bucket=args.bucket, key=key)
-            rows = min(len(summary.months), email.MAX_HTML_MONTHS)
-        except InvalidFileError as exc:
-            rendered = email.render_rejection(exc, bucket=args.bucket, key=key)
-            rows = len(exc.errors) * 2
+    rendered = render(args.file, bucket=args.bucket, key=args.key or args.file.name)
     message = email.build_message(rendered, sender="txsummary@example.com", recipients=[args.to])
-
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.file.name
     html_path = args.out / f"{stem}.html"
@@ -60,29 +57,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"subject: {rendered.subject}")
     print(f"wrote {html_path} and {eml_path}")
 
-    browser = shutil.which(CHROMIUM)
-    if browser is None:
-        print("chromium is not on PATH: no screenshot (apt-get install chromium)")
+    if browser.available() is None:
+        print("chromium is not installed: no screenshots (apt-get install chromium)")
         return 0
-    png_path = args.out / f"{stem}.png"
-    subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--screenshot={png_path.resolve()}",
-            f"--window-size={args.width},{args.height or BASE_HEIGHT + ROW_HEIGHT * rows}",
-            html_path.resolve().as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=SCREENSHOT_TIMEOUT_S,
-    )
-    print(f"wrote {png_path}")
+    with browser.page() as tab:
+        for name, width, mobile in VIEWS:
+            layout = tab.open(
+                html_path.resolve().as_uri(), width=width, height=VIEWPORT_HEIGHT, mobile=mobile
+            )
+            png_path = args.out / f"{stem}-{name}.png"
+            tab.screenshot(png_path, layout)
+            fits = "fits" if layout.width <= width else "DOES NOT FIT"
+            print(
+                f"wrote {png_path}: {layout.width}x{layout.height} px at {width} px ({fits}), "
+                f"smallest table text {layout.min_table_font_px:g} px"
+            )
     return 0
 
 
