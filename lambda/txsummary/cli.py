@@ -149,16 +149,17 @@ Progress = Callable[[int], None] | None
 def _open(path: str) -> Iterator[tuple[BinaryIO, Progress]]:
     if path.startswith("s3://"):
         from txsummary.aws.s3 import open_object, parse_s3_url, s3_client  # noqa: PLC0415
+        from txsummary.objects import ObjectRef  # noqa: PLC0415
 
         try:
             bucket, key = parse_s3_url(path)
         except ValueError as exc:
             raise _UsageError(str(exc)) from exc
-        obj = open_object(s3_client(), bucket, key)
+        _, body = open_object(s3_client(), ObjectRef(bucket, key))
         try:
-            yield obj.body, None
+            yield body, None
         finally:
-            obj.body.close()
+            body.close()
         return
     local = Path(path)
     if not local.is_file():

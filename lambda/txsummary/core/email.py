@@ -13,13 +13,13 @@ from __future__ import annotations
 import base64
 import functools
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,6 @@ MIME_POLICY = _MimePolicy(linesep="\r\n", cte_type="7bit")
 # The HTML's month table stops here (a file may span decades); the text part has them all.
 MAX_HTML_MONTHS = 240
 SUBJECT_NAME_CHARS = 80  # a longer file name is cut in the subject (the body has it whole)
-METADATA_EMAIL = "email"  # the user metadata key (x-amz-meta-email) that may pick the recipient
 
 _POSITIVE = "#047857"
 _NEGATIVE = "#b91c1c"
@@ -171,31 +170,6 @@ def browser_html(html: str) -> str:
     """The HTML with the logo's ``cid:`` reference swapped for a ``data:`` URI, for a browser."""
     data = base64.b64encode(logo_png()).decode("ascii")
     return html.replace(f"cid:{LOGO_CID}", f"data:image/png;base64,{data}")
-
-
-def choose_recipients(
-    default: Sequence[str], metadata: Mapping[str, str], allowed_domains: Collection[str]
-) -> tuple[str, ...]:
-    """The object's ``email`` metadata when it is one plain address in an allowed domain,
-    otherwise ``default``. The allow-list keeps an uploader from making the function mail
-    anyone; domains match exactly, case-insensitively."""
-    wanted = single_address(metadata.get(METADATA_EMAIL, ""))
-    allowed = {d.strip().lower() for d in allowed_domains if d.strip()}
-    if wanted is not None and wanted.rpartition("@")[2].lower() in allowed:
-        return (wanted,)
-    return tuple(default)
-
-
-def single_address(text: str) -> str | None:
-    """``text`` when it is exactly one bare address (local@domain), else None."""
-    text = text.strip()
-    if not text or any(ch.isspace() or ch in ",;<>\"'()[]\\" for ch in text):
-        return None
-    _, address = parseaddr(text)
-    local, at, domain = address.partition("@")
-    if address != text or not (local and at and domain) or "@" in domain or "." not in domain:
-        return None
-    return address
 
 
 def _month_row(name: str, totals: Totals) -> dict[str, Any]:
