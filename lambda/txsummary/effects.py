@@ -230,7 +230,8 @@ def _finish(ref: ObjectRef, record: Record, d: Delivery) -> Applied:
     email, error = _email(ref, record, d)
     if email is _HELD:
         return Applied(False, record.result, record.lake_key)
-    reported = d.store.mark_reported(ref, token=d.token)
+    # Retried here: once it took effect, no other delivery may report the version.
+    reported = _retrying(d, lambda: d.store.mark_reported(ref, token=d.token))
     return Applied(reported, record.result, record.lake_key, email, error)
 
 
@@ -307,8 +308,10 @@ def _release(ref: ObjectRef, d: Delivery) -> None:
 
 
 def _retrying(d: Delivery, write: Callable[[], _T]) -> _T:
-    """``write`` with bounded retries and backoff: SES has sent the message, so giving up
-    early would let a retry send it again."""
+    """``write`` (idempotent under this token) with bounded retries and backoff, for the writes
+    that follow an effect no retry can undo: SES has sent the message, so giving up early would
+    let a retry send it again; a report claim that took effect but raised leaves the version
+    reported by nobody."""
     for attempt in range(MARK_ATTEMPTS - 1):
         try:
             return write()
