@@ -47,13 +47,25 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the whole pipeline on an embedded AWS emulation and show the logs"
     )
     demo.add_argument("files", nargs="*", type=Path, help="CSV files to upload")
+    resend = commands.add_parser(
+        "resend", help="send a version's failed or pending e-mail again, once"
+    )
+    resend.add_argument("url", help="s3://bucket/key")
+    resend.add_argument("--version-id", help="the object version (default: the current one)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        code = _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+        if args.command == "resend":
+            from txsummary.handler import run_resend  # noqa: PLC0415
+
+            code = run_resend(args.url, args.version_id, sys.stdout)
+        else:
+            code = (
+                _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+            )
         _flush_stdout()
     except BrokenPipeError:
         _discard_stdout()

@@ -8,13 +8,13 @@ raised after all records were tried, so that Lambda retries the event; data erro
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from txsummary import effects, service
 from txsummary.aws import observability
 from txsummary.aws.events import object_refs
 from txsummary.aws.settings import Settings
-from txsummary.objects import Outcome, Skipped
+from txsummary.objects import EMAIL_SENT, ObjectRef, Outcome, Skipped
 from txsummary.report import report
 
 if TYPE_CHECKING:
@@ -78,3 +78,31 @@ def process_event(
     if failures:
         raise failures[0]
     return outcomes
+
+
+def run_resend(url: str, version_id: str | None, out: TextIO) -> int:
+    """``txsummary resend s3://bucket/key [--version-id V]``: send the version's failed or
+    pending e-mail again, once, with the function's settings (its environment variables).
+    The key's current version when no version is given. Exit 0 when the e-mail is sent (now or
+    before), 1 when it still is not, 2 on a usage or settings problem."""
+    from txsummary.aws.s3 import current_version, parse_s3_url  # noqa: PLC0415
+
+    try:
+        bucket, key = parse_s3_url(url)
+    except ValueError as exc:
+        print(f"txsummary: {exc}", file=out)
+        return 2
+    if SETTINGS.summary_table is None or SETTINGS.mail is None:
+        print("txsummary: resend needs SUMMARY_TABLE and EMAIL_FROM set", file=out)
+        return 2
+    deps = _deps()
+    ref = ObjectRef(bucket, key, version_id) if version_id else None
+    ref = ref or current_version(deps.s3, bucket, key)
+    applied = service.resend(ref, deps)
+    where = f"{ref.uri} (version {ref.sort_key})"
+    if applied is None:
+        print(f"{where}: no record; the function has not processed this version", file=out)
+        return 1
+    reason = f": {applied.email_error}" if applied.email_error else ""
+    print(f"{where}: e-mail {applied.email}{reason}", file=out)
+    return 0 if applied.email == EMAIL_SENT else 1

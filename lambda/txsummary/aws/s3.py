@@ -63,6 +63,18 @@ def open_object(client: S3Client, ref: ObjectRef) -> tuple[ObjectRef, BinaryIO]:
     return read, cast(BinaryIO, response["Body"])
 
 
+def current_version(client: S3Client, bucket: str, key: str) -> ObjectRef:
+    """The key's current version (HeadObject): its version id, ETag and size."""
+    response = client.head_object(Bucket=bucket, Key=key)
+    return ObjectRef(
+        bucket=bucket,
+        key=key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag", "").strip('"') or None,
+        size=int(response.get("ContentLength", 0)),
+    )
+
+
 def _utc(when: datetime | None) -> datetime | None:
     if when is None:
         return None
