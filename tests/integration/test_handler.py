@@ -399,7 +399,7 @@ def test_third_party_info_lines_stay_out_of_the_log(
 def test_a_duplicate_is_logged_and_counted_once(
     aws: None, records: Records, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given the outcome issue 9's store gives for a version it already holds
+    # Given the outcome the store gives for a version another delivery reported
     ref = ObjectRef(BUCKET, "t.csv", "v1", "e", 77)
     # When it is reported
     deps = lambda_handler._deps()
