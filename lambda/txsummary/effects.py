@@ -219,8 +219,11 @@ def resend(ref: ObjectRef, d: Delivery) -> Applied | None:
         return None
     if record.email_status in (EmailStatus.PENDING, EmailStatus.FAILED) or _expired(record, d):
         email, error = _send(ref, record, d, reopen=True)
-        return Applied(False, record.result, record.lake_key, email, error)
-    return Applied(False, record.result, record.lake_key, *_email_of(record, d))
+    else:
+        email, error = _email_of(record, d)
+    if email is _HELD:  # another delivery is sending it right now
+        email = EmailStatus.SENDING.value
+    return Applied(False, record.result, record.lake_key, email, error)
 
 
 def _finish(ref: ObjectRef, record: Record, d: Delivery) -> Applied:

@@ -145,3 +145,15 @@ def test_the_network_is_blocked_in_unit_tests() -> None:
 
     with pytest.raises(AssertionError, match="network"):
         socket.create_connection(("example.com", 443), timeout=1)
+
+
+def test_resend_leaves_an_email_another_delivery_is_sending() -> None:
+    # Given a record whose e-mail another delivery claimed a moment ago
+    store, mail, lake, clock = FakeStore(), FakeMail(fail=1), FakeLake(), Clock()
+    with pytest.raises(ConnectionError):
+        deliver(store, mail, lake, clock)
+    assert store.claim_email(REF, token="other", now=int(clock()), lease_seconds=50) is None
+    # When the operator resends, Then nothing is sent and the status says it is being sent
+    applied = effects.resend(REF, Delivery(effects.new_token(), store, mail, clock))
+    assert applied is not None and applied.email == "sending"
+    assert mail.sent == []
