@@ -47,13 +47,25 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the whole pipeline on an embedded AWS emulation and show the logs"
     )
     demo.add_argument("files", nargs="*", type=Path, help="CSV files to upload")
+    resend = commands.add_parser(
+        "resend", help="send a version's failed or pending e-mail again, once"
+    )
+    resend.add_argument("url", help="s3://bucket/key")
+    resend.add_argument("--version-id", help="the object version (default: the current one)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        code = _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+        if args.command == "resend":
+            from txsummary.handler import run_resend  # noqa: PLC0415
+
+            code = run_resend(args.url, args.version_id, sys.stdout)
+        else:
+            code = (
+                _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+            )
         _flush_stdout()
     except BrokenPipeError:
         _discard_stdout()
@@ -149,16 +161,17 @@ Progress = Callable[[int], None] | None
 def _open(path: str) -> Iterator[tuple[BinaryIO, Progress]]:
     if path.startswith("s3://"):
         from txsummary.aws.s3 import open_object, parse_s3_url, s3_client  # noqa: PLC0415
+        from txsummary.objects import ObjectRef  # noqa: PLC0415
 
         try:
             bucket, key = parse_s3_url(path)
         except ValueError as exc:
             raise _UsageError(str(exc)) from exc
-        obj = open_object(s3_client(), bucket, key)
+        _, body = open_object(s3_client(), ObjectRef(bucket, key))
         try:
-            yield obj.body, None
+            yield body, None
         finally:
-            obj.body.close()
+            body.close()
         return
     local = Path(path)
     if not local.is_file():

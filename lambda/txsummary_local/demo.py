@@ -10,7 +10,7 @@ the EMF metric records, is shipped line by line to the log group with watchtower
 runtime ships it. Finally the log group is read back, like ``aws logs tail``, and the records
 are printed.
 
-Issue 9's side effects are on, as the stack sets them: the summary table, the SES sender (the
+The side effects are on, as the stack sets them: the summary table, the SES sender (the
 messages moto keeps are saved as ``out/<key>.eml`` and an ``.html`` a browser shows with the logo)
 and the lake bucket (its Parquet read back with pandas). The first event is then delivered a
 second time, to show that a redelivery is a duplicate with no second e-mail.

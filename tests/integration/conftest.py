@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, BinaryIO, overload
 from urllib.parse import quote_plus
 
 import boto3
@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from txsummary import handler as lambda_handler
 from txsummary.aws import s3 as s3io
+from txsummary.objects import ObjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -171,9 +172,9 @@ def body_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     reads: list[int] = []
     real_open = s3io.open_object
 
-    def spy_open(*args: Any, **kwargs: Any) -> s3io.S3Object:
-        obj = real_open(*args, **kwargs)
-        real_read = obj.body.read
+    def spy_open(*args: Any, **kwargs: Any) -> tuple[ObjectRef, BinaryIO]:
+        read_ref, body = real_open(*args, **kwargs)
+        real_read = body.read
 
         def read(n: int = -1) -> bytes:
             data = real_read(n)
@@ -181,8 +182,8 @@ def body_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             assert len(data) <= max(n, 0)
             return data
 
-        monkeypatch.setattr(obj.body, "read", read)
-        return obj
+        monkeypatch.setattr(body, "read", read)
+        return read_ref, body
 
     monkeypatch.setattr(s3io, "open_object", spy_open)
     return reads

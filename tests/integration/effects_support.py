@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from txsummary_local.resources import create_summary_table
@@ -23,15 +22,3 @@ def create_table(client: DynamoDBClient, name: str = TABLE) -> str:
 def verify_sender(client: SESV2Client, address: str = SENDER) -> str:
     client.create_email_identity(EmailIdentity=address)
     return address
-
-
-@dataclass(frozen=True)
-class Ref:
-    """An object version, shaped like txsummary.service.ObjectRef."""
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    etag: str | None = None
-    size: int | None = None
-    metadata: dict[str, str] = field(default_factory=dict)

@@ -25,18 +25,18 @@ from tests.integration.conftest import REGION
 from tests.integration.effects_support import (
     LAKE_BUCKET,
     SENDER,
-    Ref,
     create_table,
     verify_sender,
 )
 from txsummary import effects
 from txsummary.aws.lake import LakeWriter
 from txsummary.aws.mail import MailConfig, Mailer
-from txsummary.aws.store import EMAIL_PENDING, EMAIL_SENT, SummaryStore
+from txsummary.aws.store import SummaryStore
 from txsummary.core.errors import InvalidFileError, LineError
 from txsummary.core.model import Summary
 from txsummary.core.summarize import summarize_stream
-from txsummary.effects import Effect
+from txsummary.effects import Applied
+from txsummary.objects import EMAIL_SENT, ObjectRef
 from txsummary_local import resources
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 MOTO_ACCOUNT = "123456789012"  # moto's default account
 SAMPLE = b"Id,Date,Transaction\n0,7/15,+60.5\n1,7/28,-10.3\n2,8/2,-20.46\n3,8/13,+10\n"
 CENTS = [6050, -1030, -2046, 1000]
-REF = Ref("uploads", "in/july.csv", "v1", "etag1", len(SAMPLE))
+REF = ObjectRef("uploads", "in/july.csv", "v1", "etag1", len(SAMPLE))
 RECIPIENT = "holder@example.com"
 
 
@@ -72,7 +72,7 @@ class World:
     tmp: Path
     summary: Summary = field(default_factory=lambda: summarize_stream(io.BytesIO(SAMPLE), "t"))
 
-    def lake(self, ref: Ref = REF) -> LakeWriter:
+    def lake(self, ref: ObjectRef = REF) -> LakeWriter:
         """A writer that consumed the file's rows, as the summarizer's on_rows would feed it."""
         writer = LakeWriter(
             self.s3,
@@ -99,16 +99,23 @@ class World:
         )
         return writer
 
-    def deliver(self, ref: Ref = REF, result: Any = None, *, mail: bool = True) -> effects.Applied:
-        """One delivery as the service will run it: replay first, else summarize and apply."""
-        mailer = self.mailer if mail else None
-        replayed = effects.replay(ref, store=self.store, mail=mailer)
+    def delivery(self, *, mail: bool = True) -> effects.Delivery:
+        """A new delivery attempt: its own token."""
+        return effects.Delivery(effects.new_token(), self.store, self.mailer if mail else None)
+
+    def apply(self, ref: ObjectRef = REF, result: Any = None) -> Applied:
+        """A delivery that read and summarized the object (it saw no record before)."""
+        with self.lake(ref) as lake:
+            return effects.apply(ref, result or self.summary, self.delivery(), lake=lake)
+
+    def deliver(self, ref: ObjectRef = REF, result: Any = None, *, mail: bool = True) -> Applied:
+        """One delivery as the service runs it: replay first, else summarize and apply."""
+        delivery = self.delivery(mail=mail)
+        replayed = effects.replay(ref, delivery)
         if replayed is not None:
             return replayed
         with self.lake(ref) as lake:
-            return effects.apply(
-                ref, result or self.summary, store=self.store, lake=lake, mail=mailer
-            )
+            return effects.apply(ref, result or self.summary, delivery, lake=lake)
 
     def items(self) -> list[dict[str, Any]]:
         return list(self.dynamodb.scan(TableName=self.store.table_name)["Items"])
@@ -144,27 +151,25 @@ def world(aws: None, tmp_path: Path) -> Iterator[World]:
 def test_a_redelivered_event_gives_one_item_one_email_one_lake_object(world: World) -> None:
     # Given an object version delivered three times
     results = [world.deliver() for _ in range(3)]
-    # Then the first did everything and the others nothing
-    assert [r.effect for r in results] == [Effect.NEW, Effect.DUPLICATE, Effect.DUPLICATE]
+    # Then the first did everything and reports it; the others are duplicates
+    assert [r.report for r in results] == [True, False, False]
+    assert results[0].email == EMAIL_SENT
     assert results[1].outcome == "summarized"
     assert len(world.items()) == 1
     assert len(emails()) == 1
     assert world.lake_objects() == [results[0].lake_key]
     (item,) = world.items()
-    assert item["email_status"] == {"S": EMAIL_SENT}
+    assert item["email_status"] == {"S": "sent"}
     assert item["email_message_id"] == {"S": emails()[0].id}
+    assert item["lake_key"] == {"S": results[0].lake_key}
     assert not any(world.tmp.iterdir())
 
 
 def test_a_redelivery_that_races_past_replay_is_still_a_duplicate(world: World) -> None:
     # Given two deliveries that both read the object (neither saw a record before summarizing)
-    for expected in (Effect.NEW, Effect.DUPLICATE):
-        with world.lake() as lake:
-            applied = effects.apply(
-                REF, world.summary, store=world.store, lake=lake, mail=world.mailer
-            )
-        assert applied.effect == expected
-    # Then one item, one e-mail, one lake object (overwritten in place)
+    first, second = world.apply(), world.apply()
+    # Then one reports it; one item, one e-mail, one lake object (overwritten in place)
+    assert (first.report, second.report) == (True, False)
     assert len(world.items()) == 1
     assert len(emails()) == 1
     assert len(world.lake_objects()) == 1
@@ -172,8 +177,8 @@ def test_a_redelivery_that_races_past_replay_is_still_a_duplicate(world: World) 
 
 def test_a_new_version_of_the_key_is_processed_again(world: World) -> None:
     first = world.deliver()
-    second = world.deliver(Ref(REF.bucket, REF.key, "v2", "etag2", REF.size))
-    assert (first.effect, second.effect) == (Effect.NEW, Effect.NEW)
+    second = world.deliver(ObjectRef(REF.bucket, REF.key, "v2", "etag2", REF.size))
+    assert (first.report, second.report) == (True, True)
     assert len(world.items()) == 2
     assert len(emails()) == 2
     assert len(world.lake_objects()) == 2
@@ -187,48 +192,48 @@ def test_a_failed_send_raises_and_the_retry_sends_only_the_email(world: World) -
         world.deliver()
     # Then the record and the lake object exist, the e-mail is owed, none was sent
     (item,) = world.items()
-    assert item["email_status"] == {"S": EMAIL_PENDING}
+    assert item["email_status"] == {"S": "pending"}
     assert len(world.lake_objects()) == 1
     assert emails() == []
     # When Lambda retries
     retried = world.deliver()
-    # Then only the e-mail is sent, from the stored record, with no second item
-    assert retried.effect == Effect.EMAIL_RESENT
-    assert retried.email_to == (RECIPIENT,)
+    # Then only the e-mail is sent, from the stored record, with no second item, and the
+    # retry reports the file with the lake key the first delivery wrote
+    assert (retried.report, retried.email) == (True, EMAIL_SENT)
+    assert retried.lake_key == world.lake_objects()[0]
     assert len(world.items()) == 1
     assert len(emails()) == 1
-    assert len(world.lake_objects()) == 1
     assert "Total balance is 39.74" in emails()[0].raw_data
     # And a further redelivery is a plain duplicate
-    assert world.deliver().effect == Effect.DUPLICATE
+    assert not world.deliver().report
     assert len(emails()) == 1
 
 
 def test_a_retry_that_summarized_again_also_sends_only_the_email(world: World) -> None:
     # Given a first attempt whose send failed
     world.mailer.failures = 1
-    with pytest.raises(ConnectionError), world.lake() as lake:
-        effects.apply(REF, world.summary, store=world.store, lake=lake, mail=world.mailer)
+    with pytest.raises(ConnectionError):
+        world.apply()
     # When the retry summarizes again and applies (no replay)
-    with world.lake() as lake:
-        applied = effects.apply(REF, world.summary, store=world.store, lake=lake, mail=world.mailer)
+    applied = world.apply()
     # Then it sends the e-mail, with no second record
-    assert applied.effect == Effect.EMAIL_RESENT
+    assert (applied.report, applied.email) == (True, EMAIL_SENT)
     assert len(world.items()) == 1
     assert len(emails()) == 1
 
 
 def test_an_email_being_sent_by_another_delivery_is_not_sent_twice(world: World) -> None:
-    # Given a record whose e-mail another invocation has just claimed
+    # Given a record whose e-mail another delivery has just claimed
     world.mailer.failures = 1
     with pytest.raises(ConnectionError):
         world.deliver()
-    where = (REF.bucket, REF.key, REF.version_id, REF.etag)
-    assert world.store.claim_email(*where, now=int(time.time()), lease_seconds=600)
+    assert (
+        world.store.claim_email(REF, token="other", now=int(time.time()), lease_seconds=600) is None
+    )
     # When a concurrent delivery arrives
     applied = world.deliver()
-    # Then it sends nothing
-    assert applied.effect == Effect.DUPLICATE
+    # Then it sends nothing and leaves the report to the holder
+    assert not applied.report
     assert emails() == []
 
 
@@ -237,7 +242,7 @@ def test_a_rejected_file_writes_no_lake_object_but_is_recorded_and_mailed(world:
     error = InvalidFileError("s3://uploads/in/july.csv", (LineError(3, "bad amount 'x'"),), 1)
     applied = world.deliver(result=error)
     # Then the record says rejected, the uploader is told, and the lake is empty
-    assert (applied.effect, applied.outcome, applied.lake_key) == (Effect.NEW, "rejected", None)
+    assert (applied.report, applied.outcome, applied.lake_key) == (True, "rejected", None)
     assert world.lake_objects() == []
     (item,) = world.items()
     assert item["outcome"] == {"S": "rejected"}
@@ -247,16 +252,16 @@ def test_a_rejected_file_writes_no_lake_object_but_is_recorded_and_mailed(world:
     assert not any(world.tmp.iterdir())
     # And a redelivery is a duplicate that reports the earlier outcome
     again = world.deliver(result=error)
-    assert (again.effect, again.outcome) == (Effect.DUPLICATE, "rejected")
+    assert (again.report, again.outcome) == (False, "rejected")
 
 
 def test_with_email_off_the_record_has_no_email_status(world: World) -> None:
     applied = world.deliver(mail=False)
-    assert applied.effect == Effect.NEW
+    assert (applied.report, applied.email) == (True, None)
     (item,) = world.items()
     assert "email_status" not in item
     assert emails() == []
-    assert world.deliver(mail=False).effect == Effect.DUPLICATE
+    assert not world.deliver(mail=False).report
 
 
 @settings(
@@ -268,16 +273,19 @@ def test_with_email_off_the_record_has_no_email_status(world: World) -> None:
 def test_any_delivery_history_gives_at_most_one_of_each(world: World, failures: list[bool]) -> None:
     # Given a fresh object version (so examples do not share state)
     n = len(world.items())
-    ref = Ref("uploads", f"in/{n}.csv", "v1", "e", 1)
+    ref = ObjectRef("uploads", f"in/{n}.csv", "v1", "e", 1)
     sent_before = len(emails())
     # When it is delivered once per entry, the send failing where the entry is True
+    reports = 0
     for fail in failures:
         world.mailer.failures = int(fail)
         with contextlib.suppress(ConnectionError):
-            world.deliver(ref)
-    # Then (oracle) one record; one e-mail exactly when some delivery's send succeeded
+            reports += world.deliver(ref).report
+    # Then (oracle) one record; one e-mail and one report exactly when some send succeeded
     assert len(world.items()) == n + 1
-    assert len(emails()) - sent_before == (1 if not all(failures) else 0)
+    delivered = 1 if not all(failures) else 0
+    assert len(emails()) - sent_before == delivered
+    assert reports == delivered
 
 
 def test_a_retry_mails_the_recipient_chosen_first_even_without_the_metadata(world: World) -> None:
@@ -285,15 +293,14 @@ def test_a_retry_mails_the_recipient_chosen_first_even_without_the_metadata(worl
     config = MailConfig.from_values(SENDER, RECIPIENT, "bank.example")
     assert config is not None
     world.mailer = FlakyMailer(world.mailer._client, config)
-    picked = Ref(REF.bucket, REF.key, "v7", "e7", 1, {"email": "holder@bank.example"})
+    picked = ObjectRef(REF.bucket, REF.key, "v7", "e7", 1, {"email": "holder@bank.example"})
     # And a first delivery whose send failed
     world.mailer.failures = 1
     with pytest.raises(ConnectionError):
         world.deliver(picked)
     # When the retry replays before reading the object (no metadata in hand)
-    retried = world.deliver(Ref(REF.bucket, REF.key, "v7", "e7", 1))
+    retried = world.deliver(ObjectRef(REF.bucket, REF.key, "v7", "e7", 1))
     # Then the e-mail goes to the recipient the first delivery chose
-    assert retried.effect == Effect.EMAIL_RESENT
-    assert retried.email_to == ("holder@bank.example",)
+    assert (retried.report, retried.email) == (True, EMAIL_SENT)
     (sent,) = emails()
     assert sent.destinations[0] == "holder@bank.example"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tests.integration.conftest import load_event
 from txsummary.aws.events import object_refs
-from txsummary.service import SKIP_NOT_AN_OBJECT, SKIP_TEST_EVENT, ObjectRef, Skipped
+from txsummary.objects import SKIP_NOT_AN_OBJECT, SKIP_TEST_EVENT, ObjectRef, Skipped
 
 
 def _record(key: str, **obj: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
 import pytest
@@ -25,10 +25,11 @@ from tests.integration.conftest import (
     load_event,
 )
 from txsummary import handler as lambda_handler
-from txsummary import service
 from txsummary.aws import s3 as s3io
 from txsummary.core.jsonout import dumps
 from txsummary.core.summarize import summarize_stream
+from txsummary.objects import Duplicate, ObjectRef
+from txsummary.report import report
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -177,8 +178,9 @@ def test_timeout_while_reading_raises(
     info = put("slow.csv", CHALLENGE_CSV)
     real_open = s3io.open_object
 
-    def open_timing_out(*args: Any, **kwargs: Any) -> s3io.S3Object:
-        return replace(real_open(*args, **kwargs), body=io.BufferedReader(_TimingOutBody()))
+    def open_timing_out(*args: Any, **kwargs: Any) -> tuple[ObjectRef, BinaryIO]:
+        read, _ = real_open(*args, **kwargs)
+        return read, io.BufferedReader(_TimingOutBody())
 
     monkeypatch.setattr(s3io, "open_object", open_timing_out)
     with pytest.raises(ReadTimeoutError):
@@ -397,10 +399,11 @@ def test_third_party_info_lines_stay_out_of_the_log(
 def test_a_duplicate_is_logged_and_counted_once(
     aws: None, records: Records, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given the outcome issue 9's store gives for a version it already holds
-    ref = service.ObjectRef(BUCKET, "t.csv", "v1", "e", 77)
+    # Given the outcome the store gives for a version another delivery reported
+    ref = ObjectRef(BUCKET, "t.csv", "v1", "e", 77)
     # When it is reported
-    service.report(service.Duplicate(ref, previous="summarized"), lambda_handler._deps())
+    deps = lambda_handler._deps()
+    report(Duplicate(ref, previous="summarized"), deps.logger, deps.metrics)
     # Then one INFO record names the object, and one EMF record counts one duplicate
     [record] = records
     assert (record["outcome"], record["previous"], record["version_id"]) == (

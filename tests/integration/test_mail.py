@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto.ses.models import ses_backends
 
 from tests.integration.conftest import REGION
 from tests.integration.effects_support import SENDER, verify_sender
-from txsummary.aws.mail import MailConfig, MailConfigError, Mailer
+from txsummary.aws.mail import PERMANENT_ERRORS, MailConfig, MailConfigError, Mailer, sesv2_client
 from txsummary.core.render import render_text
 from txsummary.core.summarize import summarize_stream
+from txsummary.effects import EMAIL_LEASE_SECONDS, MailRefused
+from txsummary.objects import ObjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -79,9 +82,7 @@ def test_a_summary_is_sent_raw_with_its_mime_tree(sesv2: SESV2Client) -> None:
     summary = summarize_stream(io.BytesIO(SAMPLE), "july.csv")
     recipients = mailer.recipients({})
     # When the message is built and sent
-    message = mailer.message(
-        summary, bucket="uploads", key="in/july.csv", version_id="v1", recipients=recipients
-    )
+    message = mailer.message(ObjectRef("uploads", "in/july.csv", "v1"), summary, recipients)
     message_id = mailer.send(message, recipients)
     # Then SES got one raw message, 7-bit, to the recipient, whose text is the log text
     (sent,) = sent_messages()
@@ -104,16 +105,46 @@ def test_metadata_picks_an_allowed_recipient(sesv2: SESV2Client) -> None:
     assert mailer.recipients({"email": "holder@evil.example"}) == ("ops@example.com",)
 
 
-def test_a_failed_send_raises(sesv2: SESV2Client) -> None:
-    # Given a sender that is not a verified identity
+def test_a_refusal_no_retry_fixes_raises_mail_refused_with_ses_reason(sesv2: SESV2Client) -> None:
+    # Given a sender that is not a verified identity (SES answers MessageRejected)
     config = MailConfig.from_values("unverified@example.com", "holder@example.com")
     assert config is not None
     mailer = Mailer(sesv2, config)
     summary = summarize_stream(io.BytesIO(SAMPLE), "july.csv")
-    message = mailer.message(
-        summary, bucket="b", key="k.csv", version_id=None, recipients=("holder@example.com",)
-    )
-    # Then SES's refusal propagates (so Lambda retries) and nothing is sent
-    with pytest.raises(ClientError, match="MessageRejected"):
+    message = mailer.message(ObjectRef("b", "k.csv"), summary, ("holder@example.com",))
+    # Then the refusal is MailRefused, carrying SES's code and message; nothing is sent
+    with pytest.raises(MailRefused, match=r"^MessageRejected: .*unverified@example\.com"):
         mailer.send(message, ("holder@example.com",))
     assert sent_messages() == []
+
+
+@pytest.mark.parametrize("code", sorted(PERMANENT_ERRORS))
+def test_every_permanent_code_is_refused_and_throttling_and_5xx_still_raise(
+    sesv2: SESV2Client, code: str
+) -> None:
+    # Given SES answering each code in turn
+    config = MailConfig.from_values(SENDER, "holder@example.com")
+    assert config is not None
+    mailer = Mailer(sesv2, config)
+    message = EmailMessage()
+    answers = [(code, 400), ("TooManyRequestsException", 429), ("InternalFailure", 500)]
+    with Stubber(sesv2) as stub:
+        for answer, status in answers:
+            stub.add_client_error("send_email", answer, "why", status)
+        # Then the permanent one is MailRefused; the others are ClientErrors, so Lambda retries
+        with pytest.raises(MailRefused, match=f"^{code}: why$"):
+            mailer.send(message, ("holder@example.com",))
+        for answer, _ in answers[1:]:
+            with pytest.raises(ClientError, match=answer):
+                mailer.send(message, ("holder@example.com",))
+
+
+def test_the_ses_clients_whole_call_fits_in_the_email_claims_lease(aws: None) -> None:
+    # Given the SES client the function builds
+    client = sesv2_client()
+    config: Any = client.meta.config  # botocore's Config sets its options dynamically
+    attempts = config.retries["total_max_attempts"]
+    # Then every attempt at its longest (connect and read timeouts) ends before the lease,
+    # so no second delivery can take the claim over while this one may still be sending
+    assert attempts * (config.connect_timeout + config.read_timeout) < EMAIL_LEASE_SECONDS
+    assert attempts >= 2  # throttling is still retried

@@ -1,5 +1,5 @@
-"""Issue 9 end to end through the handler, on moto: the record, the e-mail and the lake happen
-once per object version however often the event arrives, and the reporter counts each once."""
+"""The side effects end to end through the handler, on moto: the record, the e-mail and the lake
+happen once per object version however often the event arrives, and each is counted once."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -52,3 +53,15 @@ def rejection(data: bytes, **kwargs: object) -> InvalidFileError:
     with pytest.raises(InvalidFileError) as caught:
         summarize_bytes(data, **kwargs)  # type: ignore[arg-type]
     return caught.value
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests reach nothing: a connection attempt fails the test at once."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"a unit test tried to open a network connection: {args[1:]}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)

@@ -2,7 +2,7 @@
 
 S3 URL-encodes keys in events (a space arrives as ``+``), so each key goes through
 ``unquote_plus``. A record that cannot be read as an S3 object (a hand-made or foreign event)
-becomes a :class:`~txsummary.service.Skipped` so the other records are still processed.
+becomes a :class:`~txsummary.objects.Skipped` so the other records are still processed.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from txsummary.service import SKIP_NOT_AN_OBJECT, SKIP_TEST_EVENT, ObjectRef, Skipped
+from txsummary.objects import SKIP_NOT_AN_OBJECT, SKIP_TEST_EVENT, ObjectRef, Skipped
 
 
 def object_refs(event: Mapping[str, Any]) -> Iterator[ObjectRef | Skipped]:

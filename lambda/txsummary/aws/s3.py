@@ -1,12 +1,13 @@
-"""S3 adapter: open an object as a stream the summarizer reads in chunks; never buffers it."""
+"""S3 adapter: open an object version as a stream the summarizer reads in chunks; never
+buffers it. A version deleted before it was read raises :class:`ObjectGone`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, cast
 from urllib.parse import urlparse
+
+from txsummary.objects import ObjectRef
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -23,33 +24,54 @@ def s3_client() -> S3Client:
     return boto3.client("s3", config=retries)
 
 
-@dataclass(frozen=True, slots=True)
-class S3Object:
-    bucket: str
-    key: str
-    version_id: str | None
-    etag: str | None
-    size: int
-    body: BinaryIO
-    metadata: Mapping[str, str] = field(default_factory=dict)  # user metadata (x-amz-meta-*)
-    last_modified: datetime | None = None  # in UTC
+class ObjectGone(Exception):
+    """The version named no longer exists (deleted before it was read): nothing to do."""
+
+    def __init__(self, ref: ObjectRef, code: str) -> None:
+        super().__init__(f"{ref.uri} ({ref.version_id or 'latest'}): {code}")
+        self.code = code
 
 
-def open_object(client: S3Client, bucket: str, key: str, version_id: str | None = None) -> S3Object:
-    """GetObject, returning its streaming body unread. NoSuchKey, AccessDenied... propagate."""
-    if version_id:
-        response = client.get_object(Bucket=bucket, Key=key, VersionId=version_id)
-    else:
-        response = client.get_object(Bucket=bucket, Key=key)
-    return S3Object(
+_GONE_CODES = frozenset({"NoSuchKey", "NoSuchVersion"})
+
+
+def open_object(client: S3Client, ref: ObjectRef) -> tuple[ObjectRef, BinaryIO]:
+    """GetObject for the version ``ref`` names: the version as S3 returned it (id, ETag, size,
+    metadata, upload time) and its streaming body, unread. :class:`ObjectGone` when it was
+    deleted; AccessDenied, throttling and the network propagate."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    try:
+        if ref.version_id:
+            response = client.get_object(Bucket=ref.bucket, Key=ref.key, VersionId=ref.version_id)
+        else:
+            response = client.get_object(Bucket=ref.bucket, Key=ref.key)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _GONE_CODES:
+            raise ObjectGone(ref, code) from exc
+        raise
+    read = ObjectRef(
+        bucket=ref.bucket,
+        key=ref.key,
+        version_id=response.get("VersionId"),
+        etag=response.get("ETag", "").strip('"') or None,
+        size=int(response.get("ContentLength", 0)),
+        metadata=dict(response.get("Metadata", {})),
+        last_modified=_utc(response.get("LastModified")),
+    )
+    return read, cast(BinaryIO, response["Body"])
+
+
+def current_version(client: S3Client, bucket: str, key: str) -> ObjectRef:
+    """The key's current version (HeadObject): its version id, ETag and size."""
+    response = client.head_object(Bucket=bucket, Key=key)
+    return ObjectRef(
         bucket=bucket,
         key=key,
         version_id=response.get("VersionId"),
         etag=response.get("ETag", "").strip('"') or None,
         size=int(response.get("ContentLength", 0)),
-        body=cast(BinaryIO, response["Body"]),
-        metadata=dict(response.get("Metadata", {})),
-        last_modified=_utc(response.get("LastModified")),
     )
 
 

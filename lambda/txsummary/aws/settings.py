@@ -26,7 +26,7 @@ class Settings:
     metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     function_name: str = contract.LOCAL_FUNCTION_NAME
     max_decompressed_bytes: int = contract.DEFAULT_MAX_DECOMPRESSED_BYTES
-    # Issue 9's side effects; None means off. E-mail and the lake need the table: its record
+    # The side effects; None means off. E-mail and the lake need the table: its record
     # is what makes each of them happen once per object version.
     summary_table: str | None = None
     mail: MailConfig | None = None  # EMAIL_FROM, EMAIL_TO, EMAIL_ALLOWED_DOMAINS

@@ -1,41 +1,37 @@
-"""The summary record: one DynamoDB item per object version, written once.
+"""The summary record: one DynamoDB item per object version, written once (the Store port).
 
 Key: ``pk`` = ``s3://<bucket>/<key>``, ``sk`` = the version id (the ETag when the bucket has no
 versions), so a redelivered event finds its item and a new upload of the key gets its own.
-The put is conditional (``attribute_not_exists(pk)``): the first writer wins, later ones learn
-the event is a duplicate. Money is integer cents as DynamoDB numbers; boto3's serializer refuses
-floats, and none are ever built here. Balances across files are derived from these items.
+Money is integer cents as DynamoDB numbers; boto3's serializer refuses floats, and none are
+ever built here. Balances across files are derived from these items.
 
-The item holds every month's totals, so a stored summary can be rebuilt exactly
-(:meth:`StoredRecord.result`) to send an e-mail whose first attempt failed, without re-reading
-the file.
+Every write is conditional and names the delivery's token. A failed condition returns the item
+as it stands (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so a write whose response was
+lost, or that botocore re-sent, is recognised as this delivery's own by its token, with no
+second read. The item holds every month's totals, so a stored summary is rebuilt exactly
+(:func:`record_of`) to send an e-mail, or report the file, without re-reading it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError, LineError
 from txsummary.core.model import MonthSummary, Summary, Totals
+from txsummary.effects import EmailStatus, Kind, Record, Result
 
 if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-SUMMARIZED = "summarized"
-REJECTED = "rejected"
-
-# The e-mail's status in the item (absent when e-mail is off for the object).
-EMAIL_PENDING = "pending"  # to send: not sent yet, or the last attempt failed
-EMAIL_SENDING = "sending"  # claimed by one invocation until email_claimed_until
-EMAIL_SENT = "sent"
+    from txsummary.objects import ObjectRef
 
 # An item is at most 400 KB; this many months (about 100 bytes each) stays far below that.
 # A file spanning more months (dates over 80+ years) keeps its overall totals exact and the
@@ -43,74 +39,33 @@ EMAIL_SENT = "sent"
 MAX_STORED_MONTHS = 1000
 
 MAX_ATTEMPTS = 5
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
 _CONDITIONAL_FAILED = "ConditionalCheckFailedException"
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def dynamodb_client() -> DynamoDBClient:
-    """A client with standard retries (throttling and transient errors are retried)."""
+    """A client with standard retries (throttling and transient errors are retried) and short
+    timeouts: its calls run inside the e-mail claim's lease."""
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
-    retries = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
-    return boto3.client("dynamodb", config=retries)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+    return boto3.client("dynamodb", config=config)
 
 
-def item_key(bucket: str, key: str, version_id: str | None, etag: str | None) -> dict[str, str]:
-    """``{"pk": "s3://bucket/key", "sk": version id or ETag}``. One of the two must be known."""
-    sk = version_id or etag
-    if not sk:
-        raise ValueError(f"s3://{bucket}/{key}: neither a version id nor an ETag to key it by")
-    return {"pk": f"s3://{bucket}/{key}", "sk": sk}
+def item_key(ref: ObjectRef) -> dict[str, str]:
+    """``{"pk": "s3://bucket/key", "sk": version id or ETag}``."""
+    return {"pk": ref.uri, "sk": ref.sort_key}
 
 
 def processed_at_text(when: datetime) -> str:
     """ISO 8601 in UTC with a Z, to the millisecond: sorts as text."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRecord:
-    """An item as read back, with plain Python values (numbers as int)."""
-
-    item: Mapping[str, Any]
-
-    @property
-    def outcome(self) -> str:
-        return str(self.item["outcome"])
-
-    @property
-    def email_status(self) -> str | None:
-        status = self.item.get("email_status")
-        return None if status is None else str(status)
-
-    @property
-    def email_to(self) -> tuple[str, ...]:
-        """The recipients chosen when the item was written (so a retry mails the same people,
-        even when it has not read the object's metadata)."""
-        return tuple(str(r) for r in self.item.get("email_to", ()))
-
-    @property
-    def email_claimed_until(self) -> int:
-        return int(self.item.get("email_claimed_until", 0))
-
-    def result(self) -> Summary | InvalidFileError:
-        """The summary, or the rejection, that the item records (as far as it was stored)."""
-        if self.outcome == REJECTED:
-            errors = tuple(LineError(int(e["line"]), str(e["reason"])) for e in self.item["errors"])
-            return InvalidFileError(str(self.item["pk"]), errors, int(self.item["error_count"]))
-        i = self.item
-        totals = _totals(i, balance="total_balance_cents")
-        months = tuple(
-            MonthSummary(
-                None if m.get("year") is None else int(m["year"]),
-                int(m["month"]),
-                _totals(m, balance="balance_cents"),
-            )
-            for m in i["months"]
-        )
-        return Summary(totals, months)
 
 
 class SummaryStore:
@@ -120,154 +75,209 @@ class SummaryStore:
         self.table_name = table_name
         self._client = client
 
-    def put(
-        self,
-        *,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        size: int | None,
-        result: Summary | InvalidFileError,
-        email_status: str | None = None,
-        email_to: Sequence[str] = (),
-        processed_at: datetime | None = None,
-    ) -> bool:
-        """Write the item for a summary or a rejection unless it exists; True when this call
-        created it."""
-        item: dict[str, Any] = {
-            **item_key(bucket, key, version_id, etag),
-            "bucket": bucket,
-            "key": key,
-            "outcome": outcome_of(result),
-            "processed_at": processed_at_text(processed_at or datetime.now(UTC)),
-        }
-        optional = (
-            ("version_id", version_id),
-            ("etag", etag),
-            ("size", size),
-            ("email_status", email_status),
-            ("email_to", list(email_to) or None),
-        )
-        item.update((name, value) for name, value in optional if value is not None)
-        item.update(
-            rejection_attributes(result)
-            if isinstance(result, InvalidFileError)
-            else summary_attributes(result)
-        )
-        try:
-            self._client.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_FAILED:
-                return False
-            raise
-        return True
-
-    def get(
-        self, bucket: str, key: str, version_id: str | None, etag: str | None
-    ) -> StoredRecord | None:
+    def get(self, ref: ObjectRef) -> Record | None:
         """The item, read consistently (a retry right after a put must see it), or None."""
         response = self._client.get_item(
-            TableName=self.table_name,
-            Key=_serialize(item_key(bucket, key, version_id, etag)),
-            ConsistentRead=True,
+            TableName=self.table_name, Key=_serialize(item_key(ref)), ConsistentRead=True
         )
         found = response.get("Item")
-        return None if found is None else StoredRecord(_deserialize(found))
+        return None if found is None else record_of(_deserialize(found))
+
+    def put(self, ref: ObjectRef, record: Record, *, processed_at: datetime) -> Record | None:
+        """Write the item unless it exists. None when this delivery wrote it (now, or by an
+        attempt whose response was lost); otherwise the item another delivery wrote."""
+        theirs = self._write(
+            ref,
+            "put",
+            Item=_serialize(item_of(ref, record, processed_at)),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        if theirs is None or theirs.token == record.token:
+            return None
+        return theirs
 
     def claim_email(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        *,
-        now: int,
-        lease_seconds: int,
-    ) -> bool:
-        """Take the right to send the e-mail: pending -> sending until ``now + lease_seconds``.
-        Also taken from a claim whose lease ran out (its invocation died mid-send). False when
-        it is sent, or being sent by another invocation: then this one must not send."""
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key=_serialize(item_key(bucket, key, version_id, etag)),
-                UpdateExpression="SET email_status = :sending, email_claimed_until = :until",
-                ConditionExpression=(
-                    "email_status = :pending OR "
-                    "(email_status = :sending AND email_claimed_until < :now)"
-                ),
-                ExpressionAttributeValues=_serialize(
-                    {
-                        ":sending": EMAIL_SENDING,
-                        ":pending": EMAIL_PENDING,
-                        ":until": now + lease_seconds,
-                        ":now": now,
-                    }
-                ),
-            )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_FAILED:
-                return False
-            raise
-        return True
-
-    def release_email(
-        self, bucket: str, key: str, version_id: str | None, etag: str | None
-    ) -> None:
-        """Give a claim back after a failed send, so the retry may send at once."""
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key=_serialize(item_key(bucket, key, version_id, etag)),
-                UpdateExpression="SET email_status = :pending REMOVE email_claimed_until",
-                ConditionExpression="email_status = :sending",
-                ExpressionAttributeValues=_serialize(
-                    {":pending": EMAIL_PENDING, ":sending": EMAIL_SENDING}
-                ),
-            )
-        except ClientError as exc:
-            if _code(exc) != _CONDITIONAL_FAILED:
-                raise
-
-    def mark_email_sent(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        etag: str | None,
-        *,
-        message_id: str,
-        recipients: Sequence[str],
-        sent_at: datetime | None = None,
-    ) -> None:
-        """Record the sent e-mail: status, SES message id, recipients and time."""
-        self._client.update_item(
-            TableName=self.table_name,
-            Key=_serialize(item_key(bucket, key, version_id, etag)),
-            UpdateExpression=(
-                "SET email_status = :sent, email_message_id = :id, email_to = :to, "
-                "email_sent_at = :at REMOVE email_claimed_until"
-            ),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=_serialize(
-                {
-                    ":sent": EMAIL_SENT,
-                    ":id": message_id,
-                    ":to": list(recipients),
-                    ":at": processed_at_text(sent_at or datetime.now(UTC)),
-                }
-            ),
+        self, ref: ObjectRef, *, token: str, now: int, lease_seconds: int, reopen: bool = False
+    ) -> Record | None:
+        """Take the right to send the e-mail: pending (or, with ``reopen``, failed) -> sending
+        until ``now + lease_seconds``; also a claim whose lease ran out (its delivery died
+        mid-send) or that this token already holds. Otherwise the item: do not send."""
+        allowed = "email_status IN (:pending, :failed)" if reopen else "email_status = :pending"
+        return self._update(
+            ref,
+            "SET email_status = :sending, email_claimed_until = :until, email_token = :token",
+            f"{allowed} OR (email_status = :sending AND "
+            "(email_claimed_until < :now OR email_token = :token))",
+            {
+                ":sending": EmailStatus.SENDING.value,
+                ":pending": EmailStatus.PENDING.value,
+                **({":failed": EmailStatus.FAILED.value} if reopen else {}),
+                ":until": now + lease_seconds,
+                ":now": now,
+                ":token": token,
+            },
         )
 
+    def release_email(self, ref: ObjectRef, *, token: str) -> None:
+        """Give this token's claim back after a failed send, so the retry may send at once."""
+        self._update(
+            ref,
+            "SET email_status = :pending REMOVE email_claimed_until",
+            "email_status = :sending AND email_token = :token",
+            {
+                ":pending": EmailStatus.PENDING.value,
+                ":sending": EmailStatus.SENDING.value,
+                ":token": token,
+            },
+        )
 
-def outcome_of(result: Summary | InvalidFileError) -> str:
-    """What the item's ``outcome`` says for a result."""
-    return REJECTED if isinstance(result, InvalidFileError) else SUMMARIZED
+    def mark_email_sent(
+        self, ref: ObjectRef, *, token: str, message_id: str, recipients: Sequence[str]
+    ) -> Record | None:
+        """Record the sent e-mail (status, SES message id, recipients, time) under this token's
+        claim; None also when this token recorded it already."""
+        return self._settle(
+            ref,
+            token,
+            EmailStatus.SENT,
+            "email_message_id = :id, email_to = :to, email_sent_at = :at",
+            {
+                ":id": message_id,
+                ":to": list(recipients),
+                ":at": processed_at_text(datetime.now(UTC)),
+            },
+        )
+
+    def mark_email_failed(self, ref: ObjectRef, *, token: str, reason: str) -> Record | None:
+        """Record that SES refused the e-mail for good, and why."""
+        return self._settle(ref, token, EmailStatus.FAILED, "email_error = :why", {":why": reason})
+
+    def mark_reported(self, ref: ObjectRef, *, token: str) -> bool:
+        """Claim the version's one report; True when this token holds it."""
+        theirs = self._update(
+            ref,
+            "SET reported_by = :token",
+            "attribute_exists(pk) AND (attribute_not_exists(reported_by) OR reported_by = :token)",
+            {":token": token},
+        )
+        return theirs is None
+
+    def _settle(
+        self,
+        ref: ObjectRef,
+        token: str,
+        status: EmailStatus,
+        assignments: str,
+        values: Mapping[str, Any],
+    ) -> Record | None:
+        theirs = self._update(
+            ref,
+            f"SET email_status = :status, {assignments} REMOVE email_claimed_until",
+            "email_token = :token AND (email_status = :sending OR email_status = :status)",
+            {
+                ":status": status.value,
+                ":sending": EmailStatus.SENDING.value,
+                ":token": token,
+                **values,
+            },
+        )
+        return theirs
+
+    def _update(
+        self, ref: ObjectRef, update: str, condition: str, values: Mapping[str, Any]
+    ) -> Record | None:
+        return self._write(
+            ref,
+            "update",
+            Key=_serialize(item_key(ref)),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=_serialize(values),
+        )
+
+    def _write(self, ref: ObjectRef, kind: str, **request: Any) -> Record | None:
+        """One conditional write; None when it took effect, else the item as it stands."""
+        call = self._client.put_item if kind == "put" else self._client.update_item
+        try:
+            call(
+                TableName=self.table_name,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **request,
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != _CONDITIONAL_FAILED:
+                raise
+            old: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            if old is None:
+                raise LookupError(f"{ref.uri} ({ref.sort_key}): the record is gone") from exc
+            return record_of(_deserialize(old))
+        return None
+
+
+def item_of(ref: ObjectRef, record: Record, processed_at: datetime) -> dict[str, Any]:
+    """The item for a new record."""
+    result = record.result
+    item: dict[str, Any] = {
+        **item_key(ref),
+        "bucket": ref.bucket,
+        "key": ref.key,
+        "outcome": record.outcome.value,
+        "processed_at": processed_at_text(processed_at),
+        "delivery": record.token,
+    }
+    optional = (
+        ("version_id", ref.version_id),
+        ("etag", ref.etag),
+        ("size", ref.size),
+        ("lake_key", record.lake_key),
+        ("email_status", None if record.email_status is None else record.email_status.value),
+        ("email_to", list(record.email_to) or None),
+    )
+    item.update((name, value) for name, value in optional if value is not None)
+    item.update(
+        rejection_attributes(result)
+        if isinstance(result, InvalidFileError)
+        else summary_attributes(result)
+    )
+    return item
+
+
+def record_of(item: Mapping[str, Any]) -> Record:
+    """An item (plain values) as the port's Record."""
+    status = item.get("email_status")
+    return Record(
+        result=result_of(item),
+        token=str(item.get("delivery", "")),
+        lake_key=_text(item.get("lake_key")),
+        email_status=None if status is None else EmailStatus(status),
+        email_to=tuple(str(r) for r in item.get("email_to", ())),
+        email_token=_text(item.get("email_token")),
+        email_claimed_until=int(item.get("email_claimed_until", 0)),
+        email_message_id=_text(item.get("email_message_id")),
+        email_error=_text(item.get("email_error")),
+        reported_by=_text(item.get("reported_by")),
+    )
+
+
+def result_of(item: Mapping[str, Any]) -> Result:
+    """The summary, or the rejection, that an item records (as far as it was stored)."""
+    if item["outcome"] == Kind.REJECTED:
+        errors = tuple(LineError(int(e["line"]), str(e["reason"])) for e in item["errors"])
+        return InvalidFileError(str(item["pk"]), errors, int(item["error_count"]))
+    totals = _totals(item, balance="total_balance_cents")
+    months = tuple(
+        MonthSummary(
+            None if m.get("year") is None else int(m["year"]),
+            int(m["month"]),
+            _totals(m, balance="balance_cents"),
+        )
+        for m in item["months"]
+    )
+    return Summary(totals, months)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def summary_attributes(summary: Summary) -> dict[str, Any]:
@@ -328,11 +338,21 @@ def _totals(values: Mapping[str, Any], *, balance: str) -> Totals:
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, AttributeValueTypeDef]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+    serializer = _types()[0]
+    return {name: serializer.serialize(value) for name, value in values.items()}
 
 
 def _deserialize(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in values.items()}
+    deserializer = _types()[1]
+    return {name: _plain(deserializer.deserialize(value)) for name, value in values.items()}
+
+
+@functools.cache
+def _types() -> tuple[TypeSerializer, TypeDeserializer]:
+    """boto3's (de)serializers, imported on first use: off the cold start's import path."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # noqa: PLC0415
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def _plain(value: Any) -> Any:
@@ -344,7 +364,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def _code(exc: ClientError) -> str | None:
-    return exc.response.get("Error", {}).get("Code")

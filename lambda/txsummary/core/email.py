@@ -14,13 +14,13 @@ import base64
 import functools
 import re
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,6 @@ MIME_POLICY = _MimePolicy(linesep="\r\n", cte_type="7bit")
 MAX_HTML_MONTHS = 48
 GMAIL_CLIP_BYTES = 102 * 1024
 SUBJECT_NAME_CHARS = 80  # a longer file name is cut in the subject (the body has it whole)
-METADATA_EMAIL = "email"  # the user metadata key (x-amz-meta-email) that may pick the recipient
 
 # Colours: text on the white card; each pair clears WCAG AA (4.5:1), which the tests compute.
 PAGE_BG = "#f1f5f9"
@@ -207,31 +206,6 @@ def browser_html(html: str) -> str:
     """The HTML with the logo's ``cid:`` reference swapped for a ``data:`` URI, for a browser."""
     data = base64.b64encode(logo_png()).decode("ascii")
     return html.replace(f"cid:{LOGO_CID}", f"data:image/png;base64,{data}")
-
-
-def choose_recipients(
-    default: Sequence[str], metadata: Mapping[str, str], allowed_domains: Collection[str]
-) -> tuple[str, ...]:
-    """The object's ``email`` metadata when it is one plain address in an allowed domain,
-    otherwise ``default``. The allow-list keeps an uploader from making the function mail
-    anyone; domains match exactly, case-insensitively."""
-    wanted = single_address(metadata.get(METADATA_EMAIL, ""))
-    allowed = {d.strip().lower() for d in allowed_domains if d.strip()}
-    if wanted is not None and wanted.rpartition("@")[2].lower() in allowed:
-        return (wanted,)
-    return tuple(default)
-
-
-def single_address(text: str) -> str | None:
-    """``text`` when it is exactly one bare address (local@domain), else None."""
-    text = text.strip()
-    if not text or any(ch.isspace() or ch in ",;<>\"'()[]\\" for ch in text):
-        return None
-    _, address = parseaddr(text)
-    local, at, domain = address.partition("@")
-    if address != text or not (local and at and domain) or "@" in domain or "." not in domain:
-        return None
-    return address
 
 
 def _card(label: str, total: int, counted: str, average: int | None) -> dict[str, str]:
