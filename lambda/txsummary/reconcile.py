@@ -1,0 +1,229 @@
+"""The reconcile: give every uploaded object version a verdict, even when its event never came.
+
+S3 delivers events at least once and Lambda may drop an async event under backlog, so a
+schedule sends the function :data:`contract.RECONCILE_EVENT`. :func:`run` lists the object
+versions under the trigger's prefix, keeps those with an upload suffix (the service's rule),
+old enough that their own event had its chance (``min_age_seconds``) and recent enough to be
+worth a look (``lookback_hours``), and processes the ones without a record, until the
+invocation's remaining time runs short. What it could not reach is ``left`` for the next run.
+
+Orchestration only, over small ports: the listing, "has a record", "process" and the clock.
+No boto3 here; :func:`build_ports` wires the real adapters and service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
+
+from txsummary import contract
+
+if TYPE_CHECKING:
+    from txsummary.service import Deps, ObjectRef
+
+# Left over at the end of the invocation besides the slowest file seen: time to log the result
+# and for a listing page or a record lookup still in flight.
+SAFETY_MARGIN_MS: Final = 10_000
+RECONCILE_KEY: Final = next(iter(contract.RECONCILE_EVENT))  # "txsummary"
+RECONCILE_VALUE: Final = contract.RECONCILE_EVENT[RECONCILE_KEY]  # "reconcile"
+
+
+class ReconcileEventError(ValueError):
+    """The event's overrides cannot be used (not a number, negative)."""
+
+
+class Logger(Protocol):
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None: ...
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None: ...
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """What :func:`run` talks to. ``versions`` is called once per run and may be lazy (pages)."""
+
+    versions: Callable[[], Iterable[ObjectRef]]
+    has_record: Callable[[ObjectRef], bool]
+    process: Callable[[ObjectRef], None]  # summarize, record and report one version
+    logger: Logger
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which versions are due: older than ``min_age_seconds``, within ``lookback_hours``."""
+
+    min_age_seconds: float = contract.DEFAULT_RECONCILE_MIN_AGE_SECONDS
+    lookback_hours: float = contract.DEFAULT_RECONCILE_LOOKBACK_HOURS
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Window:
+        return cls(
+            min_age_seconds=_override(
+                event, "min_age_seconds", contract.DEFAULT_RECONCILE_MIN_AGE_SECONDS
+            ),
+            lookback_hours=_override(
+                event, "lookback_hours", contract.DEFAULT_RECONCILE_LOOKBACK_HOURS
+            ),
+        )
+
+    def contains(self, uploaded: datetime | None, now: datetime) -> bool:
+        if uploaded is None:  # the listing always has it; without it, age is unknown
+            return False
+        age = now - uploaded
+        return (
+            timedelta(seconds=self.min_age_seconds) <= age <= timedelta(hours=self.lookback_hours)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What one run did. ``missing`` versions had no record; ``processed`` of them got one
+    (``failed`` raised and stay missing); ``left`` were due but not reached in time, counting
+    the missing not processed and the due versions not yet checked. With ``complete`` False
+    the listing was cut short too, so more may be due than ``left`` says."""
+
+    kind: ClassVar[str] = "reconciled"
+    examined: int = 0  # versions with an upload suffix (delete markers are not versions here)
+    due: int = 0  # of those, within the window
+    missing: int = 0
+    processed: int = 0
+    failed: int = 0
+    left: int = 0
+    complete: bool = True
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "outcome": self.kind,
+            "examined": self.examined,
+            "due": self.due,
+            "missing": self.missing,
+            "processed": self.processed,
+            "failed": self.failed,
+            "left": self.left,
+            "complete": self.complete,
+        }
+
+
+def is_reconcile_event(event: object) -> bool:
+    """True for the schedule's event (and a hand-made one with overrides)."""
+    return isinstance(event, Mapping) and event.get(RECONCILE_KEY) == RECONCILE_VALUE
+
+
+def is_upload(key: str) -> bool:
+    """The service's suffix rule: a key without an upload suffix is never touched."""
+    return key.lower().endswith(contract.UPLOAD_SUFFIXES)
+
+
+def run(
+    window: Window,
+    ports: Ports,
+    *,
+    now: datetime,
+    remaining_ms: Callable[[], int],
+    margin_ms: int = SAFETY_MARGIN_MS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Reconciled:
+    """Process every due version without a record while time allows; return the counts.
+
+    Before each step it keeps back the slowest processing seen so far plus ``margin_ms``, so
+    the invocation ends on its own terms. A version whose processing raises is logged and left
+    for the next run (it still has no record), so one bad object cannot starve the others."""
+    examined = due = missing = processed = failed = left = 0
+    slowest_ms = 0.0
+    complete = True
+    for ref in ports.versions():
+        if not is_upload(ref.key):
+            continue
+        examined += 1
+        if not window.contains(ref.last_modified, now):
+            continue
+        due += 1
+        if remaining_ms() < slowest_ms + margin_ms:
+            # Not even checked. Reading on would cost listing pages the invocation may not
+            # have time for, so the run says the listing was cut short.
+            left, complete = left + 1, False
+            break
+        if ports.has_record(ref):
+            continue
+        missing += 1
+        if remaining_ms() < slowest_ms + margin_ms:
+            left, complete = left + 1, False
+            break
+        started = clock()
+        try:
+            ports.process(ref)
+        except Exception:
+            failed += 1
+            ports.logger.exception(
+                "reconcile: processing failed; the next run tries again", extra=_fields(ref)
+            )
+        else:
+            processed += 1
+        slowest_ms = max(slowest_ms, (clock() - started) * 1000)
+    result = Reconciled(examined, due, missing, processed, failed, left, complete)
+    log = ports.logger.warning if failed or left or not complete else ports.logger.info
+    log(
+        f"reconciled: {processed} of {missing} missing versions processed, {left} left",
+        extra={**result.fields(), "min_age_seconds": window.min_age_seconds},
+    )
+    return result
+
+
+def handle(event: Mapping[str, Any], ports: Ports, context: Any) -> dict[str, Any]:
+    """The handler's entry for :func:`is_reconcile_event` events; ``context`` is Lambda's (its
+    ``get_remaining_time_in_millis``). Returns the counts as the invocation's result."""
+    window = Window.from_event(event)
+    result = run(
+        window,
+        ports,
+        now=datetime.now(UTC),
+        remaining_ms=context.get_remaining_time_in_millis,
+    )
+    return result.fields()
+
+
+def build_ports(deps: Deps) -> Ports:
+    """The real ports: the S3 listing of ``UPLOAD_BUCKET``/``KEY_PREFIX``, the summary table,
+    and the service plus its reporter, each version processed as an event would process it."""
+    from txsummary import service  # noqa: PLC0415 - the service pulls in botocore
+    from txsummary.aws import listing  # noqa: PLC0415
+
+    settings = deps.settings
+    bucket = settings.upload_bucket
+    store = deps.store
+    if bucket is None or store is None:
+        raise ReconcileEventError(
+            f"the reconcile needs {contract.Env.UPLOAD_BUCKET} and {contract.Env.SUMMARY_TABLE}"
+        )
+
+    def has_record(ref: ObjectRef) -> bool:
+        return store.get(ref.bucket, ref.key, ref.version_id, ref.etag) is not None
+
+    def process(ref: ObjectRef) -> None:
+        service.report(service.summarize_object(ref, deps), deps)
+
+    return Ports(
+        versions=lambda: listing.list_versions(deps.s3, bucket, settings.key_prefix),
+        has_record=has_record,
+        process=process,
+        logger=deps.logger,
+    )
+
+
+def _override(event: Mapping[str, Any], name: str, default: float) -> float:
+    value = event.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ReconcileEventError(
+            f"reconcile event: {name}={value!r} must be a number of "
+            f"{'seconds' if name.endswith('seconds') else 'hours'}, 0 or more"
+        )
+    return float(value)
+
+
+def _fields(ref: ObjectRef) -> dict[str, Any]:
+    return {"bucket": ref.bucket, "key": ref.key, "version_id": ref.version_id, "etag": ref.etag}
