@@ -47,13 +47,35 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="run the whole pipeline on an embedded AWS emulation and show the logs"
     )
     demo.add_argument("files", nargs="*", type=Path, help="CSV files to upload")
+    redrive = commands.add_parser(
+        "redrive", help="re-invoke the function with the events parked in its failure queue"
+    )
+    redrive.add_argument("queue_url", help="the failure queue (stack output failure_queue_url)")
+    redrive.add_argument("--function", required=True, help="the function's name or ARN")
+    redrive.add_argument(
+        "--dry-run", action="store_true", help="say what it would do; change nothing"
+    )
+    redrive.add_argument("--region", help="the AWS region (default: your AWS configuration's)")
+    doctor = commands.add_parser(
+        "doctor", help="check that a deployed stack can process files and send e-mail"
+    )
+    doctor.add_argument("--stack-outputs", metavar="FILE|-", help="`pulumi stack output --json`")
+    for flag in ("bucket", "function", "queue-url", "email-from", "alarm-prefix", "region"):
+        doctor.add_argument(f"--{flag}")
+    doctor.add_argument("--email-to", action="append", help="a recipient (repeat for more)")
+    doctor.add_argument("--alarm", action="append", dest="alarms", help="an alarm name")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        code = _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+        if args.command in ("redrive", "doctor"):
+            code = _operate(args)
+        else:
+            code = (
+                _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
+            )
         _flush_stdout()
     except BrokenPipeError:
         _discard_stdout()
@@ -63,6 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _tell(f"txsummary: cannot write to standard output: {exc}")
         return EXIT_FAILURE
     return code
+
+
+def _operate(args: argparse.Namespace) -> int:
+    """The operator's commands against a deployed stack, with the operator's credentials."""
+    if args.command == "redrive":
+        from txsummary.aws import redrive  # noqa: PLC0415 - boto3 only for these commands
+
+        return redrive.run_cli(
+            args.queue_url, args.function, dry_run=args.dry_run, region=args.region
+        )
+    from txsummary.aws import doctor  # noqa: PLC0415
+
+    return doctor.run_cli(args)
 
 
 def _demo(files: list[Path]) -> int:
