@@ -31,8 +31,9 @@ RECONCILE_KEY: Final = next(iter(contract.RECONCILE_EVENT))  # "txsummary"
 RECONCILE_VALUE: Final = contract.RECONCILE_EVENT[RECONCILE_KEY]  # "reconcile"
 
 
-class ReconcileEventError(ValueError):
-    """The event's overrides cannot be used (not a number, negative)."""
+class ReconcileError(ValueError):
+    """The reconcile cannot run: an override that is not a number of seconds or hours, or no
+    upload bucket or table to reconcile."""
 
 
 class Logger(Protocol):
@@ -81,9 +82,9 @@ class Window:
 @dataclass(frozen=True, slots=True)
 class Reconciled:
     """What one run did. ``missing`` versions had no record; ``processed`` of them got one
-    (``failed`` raised and stay missing); ``left`` were due but not reached in time, counting
-    the missing not processed and the due versions not yet checked. With ``complete`` False
-    the listing was cut short too, so more may be due than ``left`` says."""
+    (``failed`` raised and stay missing); ``left`` were due but not settled in time: missing
+    and not processed, or not looked up (some of those may have a record already). With
+    ``complete`` False the listing was cut short too, so more may be due than ``left`` says."""
 
     kind: ClassVar[str] = "reconciled"
     examined: int = 0  # versions with an upload suffix (delete markers are not versions here)
@@ -128,48 +129,88 @@ def run(
 ) -> Reconciled:
     """Process every due version without a record while time allows; return the counts.
 
-    Before each step it keeps back the slowest processing seen so far plus ``margin_ms``, so
-    the invocation ends on its own terms. A version whose processing raises is logged and left
-    for the next run (it still has no record), so one bad object cannot starve the others."""
-    examined = due = missing = processed = failed = left = 0
-    slowest_ms = 0.0
+    Before each version it keeps back what that version may take plus ``margin_ms``: the
+    slowest processing seen so far, or more for a larger object at the slowest rate seen (per
+    byte). Once short of time it stops processing and only counts what is left, reading on
+    while half the margin remains. A version whose processing raises is logged and left for the
+    next run (it still has no record), so one bad object cannot starve the others."""
+    sweep = _Sweep(ports, remaining_ms, margin_ms, clock)
     complete = True
     for ref in ports.versions():
+        if sweep.stopped and remaining_ms() < margin_ms // 2:
+            complete = False  # even counting what is left would cost time it does not have
+            break
         if not is_upload(ref.key):
             continue
-        examined += 1
-        if not window.contains(ref.last_modified, now):
-            continue
-        due += 1
-        if remaining_ms() < slowest_ms + margin_ms:
-            # Not even checked. Reading on would cost listing pages the invocation may not
-            # have time for, so the run says the listing was cut short.
-            left, complete = left + 1, False
-            break
-        if ports.has_record(ref):
-            continue
-        missing += 1
-        if remaining_ms() < slowest_ms + margin_ms:
-            left, complete = left + 1, False
-            break
-        started = clock()
-        try:
-            ports.process(ref)
-        except Exception:
-            failed += 1
-            ports.logger.exception(
-                "reconcile: processing failed; the next run tries again", extra=_fields(ref)
-            )
-        else:
-            processed += 1
-        slowest_ms = max(slowest_ms, (clock() - started) * 1000)
-    result = Reconciled(examined, due, missing, processed, failed, left, complete)
-    log = ports.logger.warning if failed or left or not complete else ports.logger.info
-    log(
-        f"reconciled: {processed} of {missing} missing versions processed, {left} left",
+        sweep.examined += 1
+        if window.contains(ref.last_modified, now):
+            sweep.due += 1
+            sweep.settle(ref)
+    result = Reconciled(
+        sweep.examined,
+        sweep.due,
+        sweep.missing,
+        sweep.processed,
+        sweep.failed,
+        sweep.left,
+        complete,
+    )
+    quiet = not (result.failed or result.left or not complete)
+    (ports.logger.info if quiet else ports.logger.warning)(
+        f"reconciled: {result.processed} of {result.missing} missing versions processed, "
+        f"{result.left} left",
         extra={**result.fields(), "min_age_seconds": window.min_age_seconds},
     )
     return result
+
+
+@dataclass(slots=True)
+class _Sweep:
+    """One run's counts and its estimate of what the next version will take."""
+
+    ports: Ports
+    remaining_ms: Callable[[], int]
+    margin_ms: int
+    clock: Callable[[], float]
+    examined: int = 0
+    due: int = 0
+    missing: int = 0
+    processed: int = 0
+    failed: int = 0
+    left: int = 0
+    stopped: bool = False
+    slowest_ms: float = 0.0
+    ms_per_byte: float = 0.0
+
+    def settle(self, ref: ObjectRef) -> None:
+        """Give a due version its record, unless it has one or time is short."""
+        if self.stopped or self._short_of_time(ref):
+            self.stopped, self.left = True, self.left + 1
+            return
+        if self.ports.has_record(ref):
+            return
+        self.missing += 1
+        if self._short_of_time(ref):  # the lookup took what was left
+            self.stopped, self.left = True, self.left + 1
+            return
+        started = self.clock()
+        try:
+            self.ports.process(ref)
+        except Exception:
+            self.failed += 1
+            self.ports.logger.exception(
+                "reconcile: processing failed; the next run tries again", extra=_fields(ref)
+            )
+        else:
+            self.processed += 1
+        took_ms = (self.clock() - started) * 1000
+        self.slowest_ms = max(self.slowest_ms, took_ms)
+        if ref.size:
+            self.ms_per_byte = max(self.ms_per_byte, took_ms / ref.size)
+
+    def _short_of_time(self, ref: ObjectRef) -> bool:
+        needed = max(self.slowest_ms, self.ms_per_byte * (ref.size or 0)) + self.margin_ms
+        return self.remaining_ms() < needed
 
 
 def handle(event: Mapping[str, Any], ports: Ports, context: Any) -> dict[str, Any]:
@@ -195,7 +236,7 @@ def build_ports(deps: Deps) -> Ports:
     bucket = settings.upload_bucket
     store = deps.store
     if bucket is None or store is None:
-        raise ReconcileEventError(
+        raise ReconcileError(
             f"the reconcile needs {contract.Env.UPLOAD_BUCKET} and {contract.Env.SUMMARY_TABLE}"
         )
 
@@ -218,7 +259,7 @@ def _override(event: Mapping[str, Any], name: str, default: float) -> float:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ReconcileEventError(
+        raise ReconcileError(
             f"reconcile event: {name}={value!r} must be a number of "
             f"{'seconds' if name.endswith('seconds') else 'hours'}, 0 or more"
         )

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from txsummary import contract, reconcile
-from txsummary.reconcile import Ports, Reconciled, ReconcileEventError, Window
+from txsummary.reconcile import Ports, Reconciled, ReconcileError, Window
 from txsummary.service import ObjectRef
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -20,8 +20,10 @@ BUCKET = "uploads"
 DAY = timedelta(days=1)
 
 
-def ref(key: str, age: timedelta, version: str = "v1") -> ObjectRef:
-    return ObjectRef(BUCKET, key, version_id=version, etag="e" + version, last_modified=NOW - age)
+def ref(key: str, age: timedelta, version: str = "v1", size: int | None = None) -> ObjectRef:
+    return ObjectRef(
+        BUCKET, key, version_id=version, etag="e" + version, size=size, last_modified=NOW - age
+    )
 
 
 @dataclass
@@ -46,6 +48,7 @@ class World:
     recorded: set[tuple[str, str | None]] = field(default_factory=set)
     budget_ms: float = 900_000
     cost_ms: float = 1_000  # what processing one version takes
+    ms_per_byte: float = 0  # and more per byte of its size
     elapsed_ms: float = 0
     processed: list[ObjectRef] = field(default_factory=list)
     checked: list[ObjectRef] = field(default_factory=list)
@@ -65,7 +68,7 @@ class World:
         return (r.key, r.version_id) in self.recorded
 
     def _process(self, r: ObjectRef) -> None:
-        self.elapsed_ms += self.cost_ms
+        self.elapsed_ms += self.cost_ms + self.ms_per_byte * (r.size or 0)
         if r.key in self.failing:
             raise RuntimeError("S3 is unreachable")
         self.processed.append(r)
@@ -135,8 +138,8 @@ def test_a_short_budget_stops_early_and_leaves_the_rest_for_the_next_run() -> No
     # n = 0..5): six files, and 10 s are left when it stops
     assert result.processed == 6
     assert world.budget_ms - world.elapsed_ms == 10_000
-    assert result.left == 1  # the one it stopped at; the listing was not read further
-    assert result.complete is False
+    # And, with half the margin still there, it read the listing to its end to count the rest
+    assert (result.left, result.complete) == (4, True)
     # And the next run (a fresh invocation) picks up where this one stopped, and finishes
     world.elapsed_ms = 0
     again = world.run(margin_ms=10_000)
@@ -144,10 +147,26 @@ def test_a_short_budget_stops_early_and_leaves_the_rest_for_the_next_run() -> No
     assert len({r.key for r in world.processed}) == 10
 
 
+def test_a_large_object_is_not_started_when_its_size_says_it_will_not_fit() -> None:
+    # Given small files, then one a hundred times larger, at 1 ms per kB, and 60 s left
+    small, large = 1_000_000, 100_000_000
+    versions = [ref(f"s{i}.csv", DAY, size=small) for i in range(3)]
+    versions.append(ref("large.csv", DAY, size=large))
+    world = World(versions, budget_ms=60_000, cost_ms=0, ms_per_byte=0.001)
+    # When reconciled
+    result = world.run(margin_ms=10_000)
+    # Then the small ones are processed and the large one left for a run with the time for it
+    assert [r.key for r in world.processed] == ["s0.csv", "s1.csv", "s2.csv"]
+    assert (result.left, result.complete) == (1, True)
+    # And a fresh invocation with enough time processes it
+    world.elapsed_ms, world.budget_ms = 0, 900_000
+    assert world.run(margin_ms=10_000).processed == 1
+
+
 def test_no_time_at_all_processes_nothing() -> None:
-    # Given less time left than the margin
-    world = World([ref("a.csv", DAY)], budget_ms=5_000)
-    # When reconciled / Then nothing is looked up or processed, and it says so
+    # Given less time left than half the margin
+    world = World([ref("a.csv", DAY), ref("b.csv", DAY)], budget_ms=4_000)
+    # When reconciled / Then nothing is looked up or processed, nor the listing read on
     result = world.run(margin_ms=10_000)
     assert (result.processed, result.left, result.complete) == (0, 1, False)
     assert world.checked == []
@@ -215,13 +234,14 @@ def test_processes_exactly_the_due_missing_versions_in_order_until_time_runs_out
         and (r.key, r.version_id) not in recorded
     ]
     assert world.processed == oracle[: len(world.processed)]
-    # And it either did everything or stopped with something left and the time nearly spent
-    if result.complete:
+    # And it either did everything, or stopped with the time nearly spent and counted the rest
+    if result.left == 0 and result.complete:
         assert world.processed == oracle
-        assert result.left == 0
     else:
-        assert result.left == 1
+        assert result.left >= 1
         assert world.budget_ms - world.elapsed_ms < (2_000 if world.processed else 0) + 3_000
+    if result.complete:
+        assert result.processed + result.left >= len(oracle)
     # And it never ran past the invocation's end
     assert world.elapsed_ms <= world.budget_ms
 
@@ -248,7 +268,7 @@ def test_a_bad_override_is_refused_with_its_name(bad: object) -> None:
             Window.from_event(event).min_age_seconds == contract.DEFAULT_RECONCILE_MIN_AGE_SECONDS
         )
         return
-    with pytest.raises(ReconcileEventError, match="min_age_seconds"):
+    with pytest.raises(ReconcileError, match="min_age_seconds"):
         Window.from_event(event)
 
 
