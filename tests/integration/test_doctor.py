@@ -201,6 +201,21 @@ def test_what_blocks_processing_or_email_fails_with_its_fix(stack: Stack) -> Non
     assert doctor.render(list(checks.values())).rstrip().endswith("processing or e-mail is blocked")
 
 
+def test_a_notification_for_other_events_does_not_count(stack: Stack) -> None:
+    # Given the bucket notifying the function of deletions only
+    stack.clients.s3.put_bucket_notification_configuration(
+        Bucket=BUCKET,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": stack.function_arn, "Events": ["s3:ObjectRemoved:*"]}
+            ]
+        },
+    )
+    # When checked (e-mail off) / Then uploads do not invoke it
+    checks = by_name(stack.run(bucket=BUCKET, function=FUNCTION))
+    assert checks["bucket notification"].status == FAIL
+
+
 def test_a_recipient_verified_through_its_domain_passes_in_the_sandbox(stack: Stack) -> None:
     # Given the sandbox, the sender verified, and the recipient's domain verified
     stack.account(production=False)

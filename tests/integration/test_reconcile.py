@@ -143,6 +143,17 @@ def test_an_unversioned_bucket_is_keyed_by_etag(s3: S3Client, dynamodb: DynamoDB
     assert items(dynamodb, table) == [(f"s3://{BUCKET}/a.csv", etag, "summarized")]
 
 
+def test_an_overwritten_version_from_before_versioning_is_not_listed(s3: S3Client) -> None:
+    # Given an object written before versioning was enabled, then overwritten
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="a.csv", Body=b"old")
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    new = s3.put_object(Bucket=BUCKET, Key="a.csv", Body=b"new")["VersionId"]
+    # When listed / Then only the new version comes: without a version id, GetObject would
+    # read the new one in place of the old "null" version
+    assert [r.version_id for r in listing.list_versions(s3, BUCKET)] == [new]
+
+
 def test_the_listing_reads_every_page(s3: S3Client, bucket: str) -> None:
     # Given more versions than one page holds
     for i in range(7):
