@@ -138,7 +138,7 @@ class Doctor:
         self._take_mail_settings(env)
         state, update = config.get("State", "Active"), config.get("LastUpdateStatus", "Successful")
         reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or ""
-        detail = f"{name}: state {state}, last update {update}"
+        detail = f"{name} is {state}, last update {update}"
         if state == "Active" and update == "Successful":
             self._add("function", OK, detail)
         elif state == "Pending" or update == "InProgress":
