@@ -13,8 +13,8 @@ import pytest
 from tests.challenge import CHALLENGE_CSV
 from tests.integration.conftest import BUCKET, REGION, Records
 from tests.integration.effects_support import create_table
+from txsummary import contract, reconcile, service
 from txsummary import handler as lambda_handler
-from txsummary import reconcile, service
 from txsummary.aws import listing, observability
 from txsummary.aws.settings import Settings
 from txsummary.reconcile import Ports, Window
@@ -141,6 +141,25 @@ def test_an_unversioned_bucket_is_keyed_by_etag(s3: S3Client, dynamodb: DynamoDB
             remaining_ms=lambda: 900_000,
         )
     assert items(dynamodb, table) == [(f"s3://{BUCKET}/a.csv", etag, "summarized")]
+
+
+def test_handle_runs_the_event_with_the_invocation_s_time(
+    s3: S3Client, bucket: str, dynamodb: DynamoDBClient
+) -> None:
+    # Given a due upload without a record, the schedule's event with overrides, and a context
+    # with plenty of time
+    table = create_table(dynamodb)
+    s3.put_object(Bucket=bucket, Key="a.csv", Body=CHALLENGE_CSV)
+    event = {**contract.RECONCILE_EVENT, "min_age_seconds": 0}
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 600_000
+
+    # When handled as the function's entry would / Then it processed the version
+    result = reconcile.handle(event, real_ports(table), Context())
+    assert (result["outcome"], result["processed"], result["left"]) == ("reconciled", 1, 0)
+    assert len(items(dynamodb, table)) == 1
 
 
 def test_an_overwritten_version_from_before_versioning_is_not_listed(s3: S3Client) -> None:
