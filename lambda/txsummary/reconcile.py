@@ -36,6 +36,11 @@ class ReconcileError(ValueError):
     upload bucket or table to reconcile."""
 
 
+class ReconcileFailed(RuntimeError):
+    """Some versions raised while processed. Raised after the run's record is logged, so the
+    invocation counts in the function's Errors (and its alarm), as a failed event does."""
+
+
 class Logger(Protocol):
     def info(self, msg: object, *args: object, **kwargs: Any) -> None: ...
     def warning(self, msg: object, *args: object, **kwargs: Any) -> None: ...
@@ -215,7 +220,8 @@ class _Sweep:
 
 def handle(event: Mapping[str, Any], ports: Ports, context: Any) -> dict[str, Any]:
     """The handler's entry for :func:`is_reconcile_event` events; ``context`` is Lambda's (its
-    ``get_remaining_time_in_millis``). Returns the counts as the invocation's result."""
+    ``get_remaining_time_in_millis``). Returns the counts as the invocation's result; raises
+    :class:`ReconcileFailed` when a version failed (Lambda's retry then tries those again)."""
     window = Window.from_event(event)
     result = run(
         window,
@@ -223,6 +229,11 @@ def handle(event: Mapping[str, Any], ports: Ports, context: Any) -> dict[str, An
         now=datetime.now(UTC),
         remaining_ms=context.get_remaining_time_in_millis,
     )
+    if result.failed:
+        raise ReconcileFailed(
+            f"{result.failed} of {result.missing} missing versions failed; their errors are "
+            "logged with their keys, and the next run tries them again"
+        )
     return result.fields()
 
 

@@ -272,6 +272,20 @@ def test_a_bad_override_is_refused_with_its_name(bad: object) -> None:
         Window.from_event(event)
 
 
+def test_handle_raises_after_the_run_when_a_version_failed() -> None:
+    # Given a version whose processing fails, and plenty of time
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 600_000
+
+    world = World([ref("a.csv", DAY), ref("b.csv", DAY)], failing={"a.csv"})
+    # When handled / Then the other is processed, the run is logged, and the invocation fails
+    with pytest.raises(reconcile.ReconcileFailed, match="1 of 2 missing versions failed"):
+        reconcile.handle(contract.RECONCILE_EVENT, world.ports(), Context())
+    assert [r.key for r in world.processed] == ["b.csv"]
+    assert world.logger.records[-1][2]["outcome"] == "reconciled"
+
+
 def test_handle_reads_the_remaining_time_from_the_context() -> None:
     # Given a context with little time left
     class Context:
