@@ -59,11 +59,26 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser(
         "doctor", help="check that a deployed stack can process files and send e-mail"
     )
-    doctor.add_argument("--stack-outputs", metavar="FILE|-", help="`pulumi stack output --json`")
-    for flag in ("bucket", "function", "queue-url", "email-from", "alarm-prefix", "region"):
-        doctor.add_argument(f"--{flag}")
-    doctor.add_argument("--email-to", action="append", help="a recipient (repeat for more)")
-    doctor.add_argument("--alarm", action="append", dest="alarms", help="an alarm name")
+    doctor.add_argument(
+        "--stack-outputs",
+        metavar="FILE|-",
+        help="`pulumi stack output --json` in a file, or - for stdin",
+    )
+    for flag, what in {
+        "bucket": "the upload bucket (bucket_name)",
+        "function": "the function (function_name)",
+        "queue-url": "the failure queue (failure_queue_url)",
+        "email-from": "the sender (default: the function's EMAIL_FROM)",
+        "alarm-prefix": "check every alarm whose name starts with this",
+        "region": "the AWS region (default: your AWS configuration's)",
+    }.items():
+        doctor.add_argument(f"--{flag}", help=what)
+    doctor.add_argument(
+        "--email-to", action="append", help="a recipient (repeatable; default: EMAIL_TO)"
+    )
+    doctor.add_argument(
+        "--alarm", action="append", dest="alarms", help="an alarm name (repeatable)"
+    )
     return parser
 
 
