@@ -17,8 +17,9 @@ from botocore.stub import Stubber
 
 from tests.integration.conftest import REGION
 from txsummary import cli
-from txsummary.aws import clients, doctor
-from txsummary.aws.doctor import FAIL, OK, WARN, Check, Clients, Doctor, Targets
+from txsummary.aws import checklist, clients
+from txsummary.aws.checklist import FAIL, OK, WARN, Check
+from txsummary.aws.doctor import Clients, Doctor, Targets
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -163,7 +164,7 @@ def test_a_ready_stack_passes_every_check(stack: Stack) -> None:
         ("alarms", OK),
     ]
     assert "suffixes .csv" in by_name(checks)["bucket notification"].detail
-    assert doctor.render(checks).endswith("0 FAIL, 0 warn, 6 ok: ready\n")
+    assert checklist.render(checks).endswith("0 FAIL, 0 warn, 6 ok: ready\n")
 
 
 def test_what_blocks_processing_or_email_fails_with_its_fix(stack: Stack) -> None:
@@ -198,7 +199,9 @@ def test_what_blocks_processing_or_email_fails_with_its_fix(stack: Stack) -> Non
     assert alarm.status == FAIL and "3 errors" in alarm.detail
     assert "alarms" not in checks  # an alarm fired: no "none in ALARM" line
     # And the checklist says it is blocked
-    assert doctor.render(list(checks.values())).rstrip().endswith("processing or e-mail is blocked")
+    assert (
+        checklist.render(list(checks.values())).rstrip().endswith("processing or e-mail is blocked")
+    )
 
 
 def test_a_notification_for_other_events_does_not_count(stack: Stack) -> None:
@@ -247,25 +250,44 @@ def test_a_missing_function_and_bucket_fail(stack: Stack) -> None:
 
 
 def test_a_failed_function_update_fails_with_its_reason(aws: None) -> None:
-    # Given Lambda reporting a failed update (moto's functions are always Active: a Stubber)
-    lam: LambdaClient = boto3.client("lambda", region_name=REGION)
-    targets = Targets(function=FUNCTION)
-    with Stubber(lam) as stubber:
-        stubber.add_response(
-            "get_function_configuration",
-            {
-                "FunctionName": FUNCTION,
-                "State": "Active",
-                "LastUpdateStatus": "Failed",
-                "LastUpdateStatusReason": "The image manifest could not be read",
-            },
-        )
-        any_client: Any = None
-        checks = Doctor(targets, Clients(any_client, lam, any_client, any_client, any_client))
-        checks._function()
-    (check,) = checks.checks
+    # Given Lambda reporting a failed update (moto's functions always succeed: a Stubber)
+    response = {
+        "Configuration": {
+            "FunctionName": FUNCTION,
+            "State": "Active",
+            "LastUpdateStatus": "Failed",
+            "LastUpdateStatusReason": "The image manifest could not be read",
+        }
+    }
+    # When checked / Then it fails, with Lambda's reason in the fix
+    check = function_check(aws, response)
     assert check.status == FAIL
     assert "Failed" in check.detail and "image manifest" in check.fix
+
+
+def function_check(aws: None, response: dict[str, Any]) -> Check:
+    """The function check against Lambda's GetFunction ``response`` (a Stubber's)."""
+    lam: LambdaClient = boto3.client("lambda", region_name=REGION)
+    with Stubber(lam) as stubber:
+        stubber.add_response("get_function", response, {"FunctionName": FUNCTION})
+        unused: Any = None
+        found = Doctor(Targets(function=FUNCTION), Clients(unused, lam, unused, unused, unused))
+        found._function()
+    (check,) = found.checks
+    return check
+
+
+def test_a_reserved_concurrency_of_zero_fails(aws: None) -> None:
+    # Given the function's reserved concurrency set to 0, so every invocation is throttled
+    # (a Stubber: moto drops a reserved concurrency of 0 from GetFunction)
+    response = {
+        "Configuration": {"State": "Active", "LastUpdateStatus": "Successful"},
+        "Concurrency": {"ReservedConcurrentExecutions": 0},
+    }
+    # When checked / Then the function check fails and says how to lift it
+    check = function_check(aws, response)
+    assert check.status == FAIL and "throttled" in check.detail
+    assert "reservedConcurrency" in check.fix
 
 
 def test_the_outputs_are_read_tolerantly() -> None:

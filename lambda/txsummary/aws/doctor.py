@@ -14,10 +14,12 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from txsummary.aws.checklist import FAIL, NOT_FOUND, OK, WARN, Check, error_code, render
+from txsummary.aws.doctor_ses import ses_checks
 from txsummary.aws.redrive import function_name_of
 from txsummary.contract import Env
 
@@ -27,23 +29,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sqs import SQSClient
-
-OK: Final = "ok"
-WARN: Final = "warn"
-FAIL: Final = "FAIL"
-_NOT_FOUND = frozenset({"NotFoundException", "ResourceNotFoundException", "NoSuchBucket"})
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    status: str
-    detail: str
-    fix: str = ""
-
-    def text(self) -> str:
-        line = f"  {self.status:<5} {self.name}: {self.detail}"
-        return f"{line}\n        fix: {self.fix}" if self.fix and self.status != OK else line
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +81,6 @@ class Doctor:
     targets: Targets
     clients: Clients
     checks: list[Check] = field(default_factory=list)
-    function_arn: str | None = None
 
     def run(self) -> list[Check]:
         self._guard("function", self._function, blocking=True)
@@ -108,6 +92,9 @@ class Doctor:
 
     def _add(self, name: str, status: str, detail: str, fix: str = "") -> None:
         self.checks.append(Check(name, status, detail, fix))
+
+    def _skip(self, name: str, missing: str, fix: str = "") -> None:
+        self._add(name, WARN, f"not checked: no {missing}", fix or _NAMES_FIX)
 
     def _guard(self, name: str, check: Callable[[], None], *, blocking: bool) -> None:
         # A check that cannot run says why; when it guards processing or e-mail, it cannot pass.
@@ -124,22 +111,29 @@ class Doctor:
     def _function(self) -> None:
         name = self.targets.function
         if name is None:
-            self._add("function", WARN, "not checked: no function name", _NAMES_FIX)
+            self._skip("function", "function name")
             return
         try:
-            config = self.clients.lambda_.get_function_configuration(FunctionName=name)
+            function = self.clients.lambda_.get_function(FunctionName=name)
         except ClientError as exc:
-            if _code(exc) not in _NOT_FOUND:
+            if error_code(exc) not in NOT_FOUND:
                 raise
             self._add("function", FAIL, f"{name} does not exist", "deploy it: pulumi up")
             return
-        self.function_arn = config.get("FunctionArn")
+        config = function.get("Configuration", {})
         env = config.get("Environment", {}).get("Variables", {})
         self._take_mail_settings(env)
         state, update = config.get("State", "Active"), config.get("LastUpdateStatus", "Successful")
         reason = config.get("StateReason") or config.get("LastUpdateStatusReason") or ""
         detail = f"{name} is {state}, last update {update}"
-        if state == "Active" and update == "Successful":
+        if function.get("Concurrency", {}).get("ReservedConcurrentExecutions") == 0:
+            self._add(
+                "function",
+                FAIL,
+                f"{detail}, reserved concurrency 0: every invocation is throttled",
+                "pulumi config rm reservedConcurrency (or set it above 0), then pulumi up",
+            )
+        elif state == "Active" and update == "Successful":
             self._add("function", OK, detail)
         elif state == "Pending" or update == "InProgress":
             self._add("function", WARN, detail, "wait a minute for the update to finish")
@@ -158,12 +152,12 @@ class Doctor:
     def _notification(self) -> None:
         bucket, function = self.targets.bucket, self.targets.function
         if bucket is None or function is None:
-            self._add("bucket notification", WARN, "not checked: no bucket or function", _NAMES_FIX)
+            self._skip("bucket notification", "bucket or function")
             return
         try:
             config = self.clients.s3.get_bucket_notification_configuration(Bucket=bucket)
         except ClientError as exc:
-            if _code(exc) not in _NOT_FOUND:
+            if error_code(exc) not in NOT_FOUND:
                 raise
             self._add("bucket notification", FAIL, f"bucket {bucket} does not exist", "pulumi up")
             return
@@ -190,7 +184,7 @@ class Doctor:
     def _queue(self) -> None:
         url = self.targets.queue_url
         if url is None:
-            self._add("failure queue", WARN, "not checked: no queue URL", _NAMES_FIX)
+            self._skip("failure queue", "queue URL")
             return
         attributes = self.clients.sqs.get_queue_attributes(
             QueueUrl=url,
@@ -213,80 +207,13 @@ class Doctor:
         )
 
     def _email(self) -> None:
-        sender = self.targets.email_from or self.targets.email_identity
-        if sender is None:
-            self._add("SES", OK, f"e-mail is off ({Env.EMAIL_FROM} is not set)")
-            return
-        account = self.clients.sesv2.get_account()
-        production = bool(account.get("ProductionAccessEnabled"))
-        enforcement = account.get("EnforcementStatus", "HEALTHY")
-        if not account.get("SendingEnabled", True) or enforcement == "SHUTDOWN":
-            self._add(
-                "SES account",
-                FAIL,
-                f"sending is disabled (enforcement status {enforcement})",
-                "see the SES console's account dashboard; resume sending once the cause is fixed",
-            )
-        else:
-            mode = "production access" if production else "sandbox"
-            status = WARN if enforcement == "PROBATION" else OK
-            self._add(
-                "SES account",
-                status,
-                f"{mode}, sending enabled, enforcement {enforcement}",
-                "lower the bounce and complaint rates (SES console: reputation metrics)",
-            )
-        self._identity("SES sender", self.targets.email_from or sender)
-        recipients = self.targets.email_to
-        if production:
-            return
-        if not recipients:
-            self._add(
-                "SES recipients",
-                WARN,
-                f"no {Env.EMAIL_TO}: in the sandbox every metadata recipient must be verified",
-                _SANDBOX_FIX,
-            )
-        for address in recipients:
-            self._identity("SES recipient", address, sandbox=True)
-
-    def _identity(self, name: str, address: str, *, sandbox: bool = False) -> None:
-        """Verified as itself, or through its domain's identity."""
-        candidates = [address] + ([address.rpartition("@")[2]] if "@" in address else [])
-        for identity in candidates:
-            try:
-                found = self.clients.sesv2.get_email_identity(EmailIdentity=identity)
-            except ClientError as exc:
-                if _code(exc) not in _NOT_FOUND:
-                    raise
-                continue
-            status = found.get("VerificationStatus", "PENDING")
-            if found.get("VerifiedForSendingStatus") or status == "SUCCESS":
-                via = "" if identity == address else f" (through {identity})"
-                self._add(f"{name} {address}", OK, f"verified{via}")
-                return
-            self._add(
-                f"{name} {address}",
-                FAIL,
-                f"identity {identity} is {status}",
-                "click the link in the e-mail SES sent it (or publish the DNS records for a "
-                f"domain); aws sesv2 get-email-identity --email-identity {identity}",
-            )
-            return
-        fix = f"aws sesv2 create-email-identity --email-identity {address}, then click the link"
-        if sandbox:
-            fix += "; or request SES production access"
-        self._add(f"{name} {address}", FAIL, "not a verified identity", fix)
+        t = self.targets
+        self.checks += ses_checks(self.clients.sesv2, t.email_from or t.email_identity, t.email_to)
 
     def _alarms(self) -> None:
         names, prefix = self.targets.alarm_names, self.targets.alarm_prefix
         if not names and not prefix:
-            self._add(
-                "alarms",
-                WARN,
-                "not checked: no alarm names",
-                "pass the stack outputs (alarm_names), --alarm NAME or --alarm-prefix",
-            )
+            self._skip("alarms", "alarm names", "pass alarm_names, --alarm NAME or --alarm-prefix")
             return
         found = list(self._describe_alarms(names, prefix))
         firing = [a for a in found if a.get("StateValue") == "ALARM"]
@@ -301,7 +228,7 @@ class Doctor:
             )
         if missing:
             self._add(
-                "alarms", WARN, f"not found: {', '.join(missing)}", "check the names and --region"
+                "alarms", WARN, f"not found: {', '.join(missing)}", "check names and --region"
             )
         if not firing:
             self._add("alarms", OK, f"{len(found)} alarm(s), none in ALARM")
@@ -317,27 +244,14 @@ class Doctor:
 
 
 _NAMES_FIX = "pass `pulumi stack output --json | txsummary doctor --stack-outputs -`, or the flags"
-_SANDBOX_FIX = (
-    f"set {Env.EMAIL_TO} (config emailTo) to verified addresses, or request SES production access"
-)
 
 
-def render(checks: Sequence[Check]) -> str:
-    lines = ["txsummary doctor", *(c.text() for c in checks)]
-    failed = sum(c.status == FAIL for c in checks)
-    warned = sum(c.status == WARN for c in checks)
-    verdict = "processing or e-mail is blocked" if failed else "ready"
-    lines.append(f"{failed} FAIL, {warned} warn, {len(checks) - failed - warned} ok: {verdict}")
-    return "\n".join(lines) + "\n"
-
-
-def targets_from_args(args: argparse.Namespace, stdin: Any = None) -> Targets:
+def targets_from_args(args: argparse.Namespace) -> Targets:
     """Flags over stack outputs; the outputs from a file, or standard input for ``-``."""
     targets = Targets()
     if args.stack_outputs:
-        source = stdin or sys.stdin
         if args.stack_outputs == "-":
-            text = source.read()
+            text = sys.stdin.read()
         else:
             with open(args.stack_outputs, encoding="utf-8") as file:
                 text = file.read()
@@ -370,13 +284,17 @@ def run_cli(args: argparse.Namespace) -> int:
         print(f"txsummary doctor: nothing to check; {_NAMES_FIX}", file=sys.stderr)
         return 2
     region = args.region
-    made = Clients(
-        clients.s3(region),
-        clients.lambda_(region),
-        clients.sqs(region),
-        clients.sesv2(region),
-        clients.cloudwatch(region),
-    )
+    try:
+        made = Clients(
+            clients.s3(region),
+            clients.lambda_(region),
+            clients.sqs(region),
+            clients.sesv2(region),
+            clients.cloudwatch(region),
+        )
+    except BotoCoreError as exc:  # e.g. no region configured
+        print(f"txsummary doctor: {exc}", file=sys.stderr)
+        return 2
     checks = Doctor(targets, made).run()
     sys.stdout.write(render(checks))
     return 1 if any(c.status == FAIL for c in checks) else 0
@@ -393,7 +311,3 @@ def _suffixes(rules: Iterable[Any]) -> set[str]:
             if item.get("Name", "").lower() == "suffix":
                 found.add(item["Value"])
     return found
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
