@@ -109,15 +109,23 @@ def describe_payload(payload: object) -> str:
     if isinstance(payload, dict):
         records = payload.get("Records")
         if isinstance(records, list):
-            keys = [
-                f"s3://{r['s3']['bucket']['name']}/{r['s3']['object']['key']}"
-                for r in records
-                if isinstance(r, dict) and isinstance(r.get("s3"), dict)
-            ]
-            return ", ".join(keys) or f"{len(records)} records, none of S3"
+            keys = [_s3_uri(r) for r in records if isinstance(r, dict)]
+            found = [k for k in keys if k is not None]
+            return ", ".join(found) or f"{len(records)} records, none of S3"
         if "txsummary" in payload:
             return f"txsummary: {payload['txsummary']}"
     return f"a {type(payload).__name__} payload"
+
+
+def _s3_uri(record: Mapping[str, Any]) -> str | None:
+    # As the event has it (keys URL-encoded): enough to tell the files apart in the output.
+    s3 = record.get("s3")
+    if not isinstance(s3, dict):
+        return None
+    bucket, key = s3.get("bucket"), s3.get("object")
+    if not isinstance(bucket, dict) or not isinstance(key, dict):
+        return None
+    return f"s3://{bucket.get('name')}/{key.get('key')}"
 
 
 def redrive(
