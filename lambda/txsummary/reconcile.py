@@ -14,7 +14,7 @@ No boto3 here; :func:`build_ports` wires the real adapters and service.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # Left over at the end of the invocation besides the slowest file seen: time to log the result
 # and for a listing page or a record lookup still in flight.
 SAFETY_MARGIN_MS: Final = 10_000
+# Versions looked up in the table at once: DynamoDB's BatchGetItem limit, one round trip each.
+LOOKUP_BATCH: Final = 100
 RECONCILE_KEY: Final = next(iter(contract.RECONCILE_EVENT))  # "txsummary"
 RECONCILE_VALUE: Final = contract.RECONCILE_EVENT[RECONCILE_KEY]  # "reconcile"
 
@@ -52,7 +54,8 @@ class Ports:
     """What :func:`run` talks to. ``versions`` is called once per run and may be lazy (pages)."""
 
     versions: Callable[[], Iterable[ObjectRef]]
-    has_record: Callable[[ObjectRef], bool]
+    # For each version of a batch (at most LOOKUP_BATCH), whether it has a record.
+    have_records: Callable[[Sequence[ObjectRef]], Sequence[bool]]
     process: Callable[[ObjectRef], None]  # summarize, record and report one version
     logger: Logger
 
@@ -141,6 +144,7 @@ def run(
     next run (it still has no record), so one bad object cannot starve the others."""
     sweep = _Sweep(ports, remaining_ms, margin_ms, clock)
     complete = True
+    batch: list[ObjectRef] = []
     for ref in ports.versions():
         if sweep.stopped and remaining_ms() < margin_ms // 2:
             complete = False  # even counting what is left would cost time it does not have
@@ -148,9 +152,17 @@ def run(
         if not is_upload(ref.key):
             continue
         sweep.examined += 1
-        if window.contains(ref.last_modified, now):
-            sweep.due += 1
-            sweep.settle(ref)
+        if not window.contains(ref.last_modified, now):
+            continue
+        sweep.due += 1
+        if sweep.stopped:
+            sweep.left += 1
+            continue
+        batch.append(ref)
+        if len(batch) == LOOKUP_BATCH:
+            sweep.settle(batch)
+            batch = []
+    sweep.settle(batch)
     result = Reconciled(
         sweep.examined,
         sweep.due,
@@ -187,17 +199,24 @@ class _Sweep:
     slowest_ms: float = 0.0
     ms_per_byte: float = 0.0
 
-    def settle(self, ref: ObjectRef) -> None:
-        """Give a due version its record, unless it has one or time is short."""
-        if self.stopped or self._short_of_time(ref):
-            self.stopped, self.left = True, self.left + 1
+    def settle(self, batch: Sequence[ObjectRef]) -> None:
+        """Give each due version of ``batch`` without a record its record, while time allows;
+        what it cannot reach is left."""
+        if not batch:
             return
-        if self.ports.has_record(ref):
+        if self.stopped or self._short_of_time(None):
+            self.stopped, self.left = True, self.left + len(batch)
             return
-        self.missing += 1
-        if self._short_of_time(ref):  # the lookup took what was left
-            self.stopped, self.left = True, self.left + 1
-            return
+        for ref, recorded in zip(batch, self.ports.have_records(batch), strict=True):
+            if recorded:
+                continue
+            self.missing += 1
+            if self.stopped or self._short_of_time(ref):
+                self.stopped, self.left = True, self.left + 1
+                continue
+            self._process(ref)
+
+    def _process(self, ref: ObjectRef) -> None:
         started = self.clock()
         try:
             self.ports.process(ref)
@@ -213,8 +232,9 @@ class _Sweep:
         if ref.size:
             self.ms_per_byte = max(self.ms_per_byte, took_ms / ref.size)
 
-    def _short_of_time(self, ref: ObjectRef) -> bool:
-        needed = max(self.slowest_ms, self.ms_per_byte * (ref.size or 0)) + self.margin_ms
+    def _short_of_time(self, ref: ObjectRef | None) -> bool:
+        size = 0 if ref is None else ref.size or 0
+        needed = max(self.slowest_ms, self.ms_per_byte * size) + self.margin_ms
         return self.remaining_ms() < needed
 
 
@@ -241,25 +261,24 @@ def build_ports(deps: Deps) -> Ports:
     """The real ports: the S3 listing of ``UPLOAD_BUCKET``/``KEY_PREFIX``, the summary table,
     and the service plus its reporter, each version processed as an event would process it."""
     from txsummary import service  # noqa: PLC0415 - the service pulls in botocore
-    from txsummary.aws import listing  # noqa: PLC0415
+    from txsummary.aws import clients, listing  # noqa: PLC0415
+    from txsummary.aws.lookup import RecordLookup  # noqa: PLC0415
 
     settings = deps.settings
-    bucket = settings.upload_bucket
-    store = deps.store
-    if bucket is None or store is None:
+    bucket, table = settings.upload_bucket, settings.summary_table
+    if bucket is None or table is None:
         raise ReconcileError(
             f"the reconcile needs {contract.Env.UPLOAD_BUCKET} and {contract.Env.SUMMARY_TABLE}"
         )
 
-    def has_record(ref: ObjectRef) -> bool:
-        return store.get(ref.bucket, ref.key, ref.version_id, ref.etag) is not None
-
     def process(ref: ObjectRef) -> None:
         service.report(service.summarize_object(ref, deps), deps)
 
+    records = RecordLookup(clients.dynamodb(), table)
+
     return Ports(
         versions=lambda: listing.list_versions(deps.s3, bucket, settings.key_prefix),
-        has_record=has_record,
+        have_records=records.have_records,
         process=process,
         logger=deps.logger,
     )

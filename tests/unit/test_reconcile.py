@@ -3,6 +3,7 @@ stops in time. No AWS: the listing, the records and the processing are fakes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -52,20 +53,22 @@ class World:
     elapsed_ms: float = 0
     processed: list[ObjectRef] = field(default_factory=list)
     checked: list[ObjectRef] = field(default_factory=list)
+    lookups: list[int] = field(default_factory=list)  # the size of each batch looked up
     failing: set[str] = field(default_factory=set)
     logger: FakeLogger = field(default_factory=FakeLogger)
 
     def ports(self) -> Ports:
         return Ports(
             versions=lambda: iter(self.versions),
-            has_record=self._has_record,
+            have_records=self._have_records,
             process=self._process,
             logger=self.logger,
         )
 
-    def _has_record(self, r: ObjectRef) -> bool:
-        self.checked.append(r)
-        return (r.key, r.version_id) in self.recorded
+    def _have_records(self, refs: Sequence[ObjectRef]) -> list[bool]:
+        self.lookups.append(len(refs))
+        self.checked += refs
+        return [(r.key, r.version_id) in self.recorded for r in refs]
 
     def _process(self, r: ObjectRef) -> None:
         self.elapsed_ms += self.cost_ms + self.ms_per_byte * (r.size or 0)
@@ -164,12 +167,37 @@ def test_a_large_object_is_not_started_when_its_size_says_it_will_not_fit() -> N
 
 
 def test_no_time_at_all_processes_nothing() -> None:
-    # Given less time left than half the margin
+    # Given less time left than the margin
     world = World([ref("a.csv", DAY), ref("b.csv", DAY)], budget_ms=4_000)
-    # When reconciled / Then nothing is looked up or processed, nor the listing read on
+    # When reconciled / Then nothing is looked up or processed: both are left
     result = world.run(margin_ms=10_000)
-    assert (result.processed, result.left, result.complete) == (0, 1, False)
+    assert (result.processed, result.left) == (0, 2)
     assert world.checked == []
+
+
+def test_once_stopped_it_reads_the_listing_on_only_while_half_the_margin_remains() -> None:
+    # Given more versions than one lookup takes, each taking 5 s, and 20 s left
+    world = World([ref(f"f{i:03}.csv", DAY) for i in range(150)], budget_ms=20_000, cost_ms=5_000)
+    # When reconciled with a 10 s margin: two processed (20 -> 10 s left), then stopped
+    # with 10 s >= 5 s: it counts the rest of the listing
+    result = world.run(margin_ms=10_000)
+    assert (result.processed, result.left, result.complete) == (2, 148, True)
+    # And with under half the margin left when it stops (20 -> 4 s), it does not read on: the
+    # first lookup's other 99 are left, the last 50 not even listed
+    world = World([ref(f"f{i:03}.csv", DAY) for i in range(150)], budget_ms=20_000, cost_ms=16_000)
+    result = world.run(margin_ms=10_000)
+    assert (result.processed, result.left, result.complete) == (1, 99, False)
+    assert result.examined == 100
+
+
+def test_lookups_go_in_batches_of_at_most_a_hundred() -> None:
+    # Given 250 due versions, of which a third have records
+    world = World([ref(f"f{i:03}.csv", DAY) for i in range(250)], cost_ms=0)
+    world.recorded = {(f"f{i:03}.csv", "v1") for i in range(0, 250, 3)}
+    # When reconciled / Then three lookups (100, 100, 50) and the rest processed
+    result = world.run()
+    assert world.lookups == [100, 100, 50]
+    assert (result.missing, result.processed) == (166, 166)
 
 
 def test_a_failing_version_is_logged_and_the_others_still_processed() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sesv2 import SESV2Client
@@ -55,3 +56,9 @@ def cloudwatch(region: str | None = None) -> CloudWatchClient:
     import boto3  # noqa: PLC0415
 
     return boto3.client("cloudwatch", region_name=region, config=retry_config())
+
+
+def dynamodb(region: str | None = None) -> DynamoDBClient:
+    import boto3  # noqa: PLC0415
+
+    return boto3.client("dynamodb", region_name=region, config=retry_config())
