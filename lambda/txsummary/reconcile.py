@@ -146,6 +146,9 @@ def run(
     complete = True
     batch: list[ObjectRef] = []
     for ref in ports.versions():
+        if not sweep.stopped and remaining_ms() < margin_ms:  # a long listing took the time
+            sweep.stop(batch)
+            batch = []
         if sweep.stopped and remaining_ms() < margin_ms // 2:
             complete = False  # even counting what is left would cost time it does not have
             break
@@ -199,13 +202,16 @@ class _Sweep:
     slowest_ms: float = 0.0
     ms_per_byte: float = 0.0
 
+    def stop(self, batch: Sequence[ObjectRef]) -> None:
+        self.stopped, self.left = True, self.left + len(batch)
+
     def settle(self, batch: Sequence[ObjectRef]) -> None:
         """Give each due version of ``batch`` without a record its record, while time allows;
         what it cannot reach is left."""
         if not batch:
             return
         if self.stopped or self._short_of_time(None):
-            self.stopped, self.left = True, self.left + len(batch)
+            self.stop(batch)
             return
         for ref, recorded in zip(batch, self.ports.have_records(batch), strict=True):
             if recorded:

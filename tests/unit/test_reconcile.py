@@ -3,8 +3,8 @@ stops in time. No AWS: the listing, the records and the processing are fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,11 +167,16 @@ def test_a_large_object_is_not_started_when_its_size_says_it_will_not_fit() -> N
 
 
 def test_no_time_at_all_processes_nothing() -> None:
-    # Given less time left than the margin
+    # Given less time left than half the margin
     world = World([ref("a.csv", DAY), ref("b.csv", DAY)], budget_ms=4_000)
-    # When reconciled / Then nothing is looked up or processed: both are left
+    # When reconciled / Then nothing is looked up, processed or even counted, and it says so
     result = world.run(margin_ms=10_000)
-    assert (result.processed, result.left) == (0, 2)
+    assert (result.processed, result.left, result.complete) == (0, 0, False)
+    assert world.checked == []
+    # And with a little more (under the margin, over its half), the versions are counted as left
+    world = World([ref("a.csv", DAY), ref("b.csv", DAY)], budget_ms=7_000)
+    result = world.run(margin_ms=10_000)
+    assert (result.processed, result.left, result.complete) == (0, 2, True)
     assert world.checked == []
 
 
@@ -188,6 +193,27 @@ def test_once_stopped_it_reads_the_listing_on_only_while_half_the_margin_remains
     result = world.run(margin_ms=10_000)
     assert (result.processed, result.left, result.complete) == (1, 99, False)
     assert result.examined == 100
+
+
+def test_a_long_listing_that_uses_up_the_time_stops_the_run() -> None:
+    # Given a listing whose every version costs 100 ms to list, mostly too old to be due
+    versions = [ref(f"old{i:04}.csv", 30 * DAY) for i in range(1000)] + [ref("new.csv", DAY)]
+
+    class SlowListing(World):
+        def ports(self) -> Ports:
+            def listed() -> Iterator[ObjectRef]:
+                for r in self.versions:
+                    self.elapsed_ms += 100
+                    yield r
+
+            return replace(super().ports(), versions=listed)
+
+    world = SlowListing(versions, budget_ms=60_000)
+    # When reconciled / Then it stops listing before the time is gone, and says so
+    result = world.run(margin_ms=10_000)
+    assert result.complete is False
+    assert world.budget_ms - world.elapsed_ms >= 5_000 - 100
+    assert world.processed == []
 
 
 def test_lookups_go_in_batches_of_at_most_a_hundred() -> None:
@@ -266,7 +292,7 @@ def test_processes_exactly_the_due_missing_versions_in_order_until_time_runs_out
     if result.left == 0 and result.complete:
         assert world.processed == oracle
     else:
-        assert result.left >= 1
+        assert result.left >= 1 or not result.complete
         assert world.budget_ms - world.elapsed_ms < (2_000 if world.processed else 0) + 3_000
     if result.complete:
         assert result.processed + result.left >= len(oracle)
@@ -324,4 +350,4 @@ def test_handle_reads_the_remaining_time_from_the_context() -> None:
     # When handled / Then nothing is processed and the counts are the result
     result = reconcile.handle(contract.RECONCILE_EVENT, world.ports(), Context())
     assert result["outcome"] == "reconciled"
-    assert (result["processed"], result["left"]) == (0, 1)
+    assert (result["processed"], result["left"], result["complete"]) == (0, 0, False)
