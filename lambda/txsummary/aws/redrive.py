@@ -160,8 +160,7 @@ def _messages(sqs: SQSClient, queue_url: str) -> Iterator[MessageTypeDef]:
             QueueUrl=queue_url,
             MaxNumberOfMessages=BATCH,
             VisibilityTimeout=VISIBILITY_SECONDS,
-            WaitTimeSeconds=1,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            WaitTimeSeconds=1,  # a long poll asks every SQS server, so empty means empty
         )
         batch: list[MessageTypeDef] = response.get("Messages", [])
         fresh = [m for m in batch if m["MessageId"] not in handled]
