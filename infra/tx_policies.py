@@ -99,11 +99,17 @@ def ecr_keep_last(count: int) -> str:
 
 
 def summary_table_statement(table_arn: str) -> dict[str, Any]:
-    """Write, read back and update the summary record; no Scan, Query or Delete."""
+    """Write, read back and update the summary record, and look records up by key in batches
+    (the reconcile); no Scan, Query or Delete."""
     return {
         "Sid": "SummaryRecord",
         "Effect": "Allow",
-        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "Action": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ],
         "Resource": table_arn,
     }
 

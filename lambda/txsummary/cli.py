@@ -52,6 +52,38 @@ def _parser() -> argparse.ArgumentParser:
     )
     resend.add_argument("url", help="s3://bucket/key")
     resend.add_argument("--version-id", help="the object version (default: the current one)")
+    redrive = commands.add_parser(
+        "redrive", help="re-invoke the function with the events parked in its failure queue"
+    )
+    redrive.add_argument("queue_url", help="the failure queue (stack output failure_queue_url)")
+    redrive.add_argument("--function", required=True, help="the function's name or ARN")
+    redrive.add_argument(
+        "--dry-run", action="store_true", help="say what it would do; change nothing"
+    )
+    redrive.add_argument("--region", help="the AWS region (default: your AWS configuration's)")
+    doctor = commands.add_parser(
+        "doctor", help="check that a deployed stack can process files and send e-mail"
+    )
+    doctor.add_argument(
+        "--stack-outputs",
+        metavar="FILE|-",
+        help="`pulumi stack output --json` in a file, or - for stdin",
+    )
+    for flag, what in {
+        "bucket": "the upload bucket (bucket_name)",
+        "function": "the function (function_name)",
+        "queue-url": "the failure queue (failure_queue_url)",
+        "email-from": "the sender (default: the function's EMAIL_FROM)",
+        "alarm-prefix": "check every alarm whose name starts with this",
+        "region": "the AWS region (default: your AWS configuration's)",
+    }.items():
+        doctor.add_argument(f"--{flag}", help=what)
+    doctor.add_argument(
+        "--email-to", action="append", help="a recipient (repeatable; default: EMAIL_TO)"
+    )
+    doctor.add_argument(
+        "--alarm", action="append", dest="alarms", help="an alarm name (repeatable)"
+    )
     return parser
 
 
@@ -62,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from txsummary.handler import run_resend  # noqa: PLC0415
 
             code = run_resend(args.url, args.version_id, sys.stdout)
+        elif args.command in ("redrive", "doctor"):
+            code = _operate(args)
         else:
             code = (
                 _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
@@ -75,6 +109,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _tell(f"txsummary: cannot write to standard output: {exc}")
         return EXIT_FAILURE
     return code
+
+
+def _operate(args: argparse.Namespace) -> int:
+    """The operator's commands against a deployed stack, with the operator's credentials."""
+    if args.command == "redrive":
+        from txsummary.aws import redrive  # noqa: PLC0415 - boto3 only for these commands
+
+        return redrive.run_cli(
+            args.queue_url, args.function, dry_run=args.dry_run, region=args.region
+        )
+    from txsummary.aws import doctor  # noqa: PLC0415
+
+    return doctor.run_cli(args)
 
 
 def _demo(files: list[Path]) -> int:

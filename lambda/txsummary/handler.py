@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, TextIO
 
-from txsummary import effects, service
+from txsummary import effects, reconcile, service
 from txsummary.aws import observability
 from txsummary.aws.events import object_refs
 from txsummary.aws.settings import Settings
@@ -50,7 +50,9 @@ def _deps() -> service.Deps:
 
 
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if reconcile.is_reconcile_event(event):  # the schedule's sweep
+        return reconcile.handle(event, reconcile.build_ports(_deps()), context)
     return process_event(event, _deps(), token=effects.new_token(context.aws_request_id))
 
 

@@ -60,6 +60,11 @@ class ObjectRef:
         return sk
 
     @property
+    def is_upload(self) -> bool:
+        """The key ends in an upload suffix (case-insensitively): only those are summarized."""
+        return self.key.lower().endswith(contract.UPLOAD_SUFFIXES)
+
+    @property
     def identified(self) -> bool:
         """True when the version is known (a record can be looked up before reading it)."""
         return bool(self.version_id or self.etag)

@@ -78,7 +78,7 @@ def summarize_object(ref: ObjectRef, deps: Deps, *, token: str | None = None) ->
 
     Summarized/Rejected carry the version id, ETag and size that GetObject returned. An object
     gone before it was read is Skipped; S3, network and other failures raise."""
-    if not ref.key.lower().endswith(contract.UPLOAD_SUFFIXES):
+    if not ref.is_upload:
         return Skipped(ref, SKIP_SUFFIX)
     started = time.perf_counter()
     delivery = deps.delivery(token)

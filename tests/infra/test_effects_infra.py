@@ -206,10 +206,11 @@ def test_projection_template_matches_the_writers_keys() -> None:
 # --- IAM ------------------------------------------------------------------------------------
 
 
-def test_table_statement_is_get_put_update_on_the_table_only() -> None:
+def test_table_statement_is_get_put_update_and_batch_get_on_the_table_only() -> None:
     statement = tx_policies.summary_table_statement(TABLE_ARN)
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Action"]) == [
+        "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",

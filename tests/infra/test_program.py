@@ -274,7 +274,16 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
         (["s3:ListBucketVersions"], bucket_arn, in_prefix),
         (["logs:CreateLogStream", "logs:PutLogEvents"], f"{log_group_arn}:*", None),
         (["sqs:SendMessage"], queue_arn, None),
-        (["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], table_arn, None),
+        (
+            [
+                "dynamodb:BatchGetItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            table_arn,
+            None,
+        ),
     ]
     if program.of_type(IDENTITY):
         # the sender, and (for the SES sandbox) exactly the recipients' identities
