@@ -212,6 +212,19 @@ def test_the_level_comes_from_log_level(written: Callable[[], list[str]]) -> Non
     assert [json.loads(line)["message"] for line in written()] == ["shown"]
 
 
+def test_log_level_wins_over_lambda_s_application_log_level(
+    written: Callable[[], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Lambda's log filter at INFO, as the stack sets it whatever logLevel is
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "INFO")
+    # When the function's own level is WARNING
+    logger = observability.make_logger("WARNING")
+    logger.info("hidden")
+    logger.warning("shown")
+    # Then INFO records are not written
+    assert [json.loads(line)["message"] for line in written()] == ["shown"]
+
+
 def test_an_exception_record_carries_its_type_and_trace(written: Callable[[], list[str]]) -> None:
     logger = observability.make_logger("INFO")
     try:

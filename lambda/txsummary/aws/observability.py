@@ -31,8 +31,11 @@ def make_logger(level: str) -> Logger:
         utc=True,
         use_rfc3339=True,
     )
-    # A Logger built before (e.g. at import, at another level) keeps its first level otherwise.
+    # A Logger built before (e.g. at import, at another level) keeps its first level otherwise,
+    # and Powertools prefers Lambda's application log level (capped at INFO by the stack) to the
+    # one given: set the standard logger's own level, so LOG_LEVEL=WARNING does hide INFO.
     logger.setLevel(level)
+    logging.getLogger(logger.name).setLevel(level)
     for name in contract.QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     return logger
