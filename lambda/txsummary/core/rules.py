@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from txsummary.core import hints
 from txsummary.core.errors import shown
 
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
@@ -78,10 +79,13 @@ def resolve_header(fields: list[str]) -> Layout:
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
         seen = ", ".join(shown(f, "<empty>") for f in fields[:10])
-        raise RuleError(
-            f"header is missing column(s) {', '.join(missing)} "
-            f"(need {', '.join(REQUIRED_COLUMNS)}; found {seen})"
+        reason = (
+            f"header is missing {'column' if len(missing) == 1 else 'columns'} "
+            f"{', '.join(missing)} (need {', '.join(REQUIRED_COLUMNS)}; found {seen})"
         )
+        if sep := hints.separator(",".join(fields)):
+            reason += f": the file seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
+        raise RuleError(reason)
     return Layout(len(fields), positions["Id"], positions["Date"], positions["Transaction"])
 
 
@@ -123,12 +127,22 @@ def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
 
 
 def date_reason(text: str) -> str:
-    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses)."""
+    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses), with
+    the likely export mistake when its fix is a valid date."""
     try:
         parse_date(text)
     except RuleError as exc:
-        return str(exc)
-    raise ValueError(f"{text!r} is a valid date")
+        reason = str(exc)
+    else:
+        raise ValueError(f"{text!r} is a valid date")
+    if not text:
+        return f"the Date field is empty; expected a date like {hints.EXAMPLE_DATES}"
+    fix = hints.date_fix(text)
+    if fix is not None and cached_date(fix.value, {}) is not None:
+        reason += f": it has {fix.text()}; write it as {fix.value}"
+        if fix.advice:
+            reason += f" ({fix.advice})"
+    return reason
 
 
 class YearForm:
@@ -155,10 +169,42 @@ class YearForm:
 def amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
         return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
+    if not text:
+        return f"the Transaction field is empty; expected an amount like {hints.EXAMPLE_AMOUNT}"
+    if fix := _amount_fix(text):
+        return (
+            f"Transaction {shown(text)} is not an amount: it has {fix.text()}; "
+            f"write it as {fix.value}"
+        )
     return (
         f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
         "(digits with an optional sign and at most two decimals)"
     )
+
+
+def _amount_fix(text: str) -> hints.Fix | None:
+    """The hint's fix, only when the amount rule accepts the fixed value."""
+    fix = hints.amount_fix(text)
+    if fix is None or check_amounts(pa.array([fix.value], pa.string())).codes is not None:
+        return None
+    return fix
+
+
+def width_reason(fields: list[str], layout: Layout) -> str:
+    """Why a record has the wrong number of fields: an unquoted decimal comma or thousands
+    separator in the amount (one field more), or another separator than the comma."""
+    reason = f"expected {layout.width} fields, found {len(fields)}"
+    at = layout.amount
+    if len(fields) == layout.width + 1 and at + 1 < len(fields):
+        joined = f"{fields[at].strip()},{fields[at + 1].strip()}"
+        if fix := _amount_fix(joined):
+            return (
+                f"{reason}: the Transaction {shown(joined)} seems to have {fix.text()}, "
+                f"which split it in two; write it as {fix.value}"
+            )
+    if len(fields) < layout.width and (sep := hints.separator(",".join(fields))):
+        return f"{reason}: the line seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
+    return reason
 
 
 @dataclass(frozen=True, slots=True)
