@@ -74,7 +74,7 @@ def amount_fix(text: str) -> Fix | None:
             kind = "symbol" if len(mark) == 1 else "code"
             causes.append(f"a currency {kind} ({mark})")
             value = m["sign"] + m["number"]
-    if value[:1] in _DASHES:
+    if value and value[0] in _DASHES:
         name = unicodedata.name(value[0]).lower()
         causes.append(f"the character U+{ord(value[0]):04X} ({name}) in place of '-'")
         value = "-" + value[1:]
