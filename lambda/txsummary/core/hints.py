@@ -12,14 +12,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-# How to save a spreadsheet as the file the rules want, for a reason to quote in parentheses.
+# How to save a spreadsheet as the file the rules want. Reasons of one row are joined with "; ",
+# so a hint never holds one.
 HOW_UTF8 = (
-    "in Excel: File > Save As > CSV UTF-8 (Comma delimited); "
-    "in LibreOffice: Save As > Text CSV, character set Unicode (UTF-8)"
+    "in Excel: File > Save As > CSV UTF-8 (Comma delimited), "
+    "or in LibreOffice: Save As > Text CSV with character set Unicode (UTF-8)"
 )
 SAVE_AS_COMMAS = (
     "save it with commas between fields (in Excel: File > Save As > CSV UTF-8 "
-    "(Comma delimited); in LibreOffice: Save As > Text CSV, field delimiter ',')"
+    "(Comma delimited), or in LibreOffice: Save As > Text CSV with field delimiter ',')"
 )
 EXAMPLE_AMOUNT = "-12.50"
 EXAMPLE_DATES = "7/15, 7/15/2024 or 2024-07-15"

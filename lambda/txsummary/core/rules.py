@@ -136,12 +136,12 @@ def date_reason(text: str) -> str:
     else:
         raise ValueError(f"{text!r} is a valid date")
     if not text:
-        return f"the Date field is empty; expected a date like {hints.EXAMPLE_DATES}"
+        return f"the Date field is empty: expected a date like {hints.EXAMPLE_DATES}"
     fix = hints.date_fix(text)
     if fix is not None and cached_date(fix.value, {}) is not None:
-        reason += f": it has {fix.text()}; write it as {fix.value}"
+        reason += f": it has {fix.text()}, so write it as {fix.value}"
         if fix.advice:
-            reason += f" ({fix.advice})"
+            reason += f" or, {fix.advice}"
     return reason
 
 
@@ -170,11 +170,11 @@ def amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
         return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
     if not text:
-        return f"the Transaction field is empty; expected an amount like {hints.EXAMPLE_AMOUNT}"
+        return f"the Transaction field is empty: expected an amount like {hints.EXAMPLE_AMOUNT}"
     if fix := _amount_fix(text):
         return (
-            f"Transaction {shown(text)} is not an amount: it has {fix.text()}; "
-            f"write it as {fix.value}"
+            f"Transaction {shown(text)} is not an amount: it has {fix.text()}, "
+            f"so write it as {fix.value}"
         )
     return (
         f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
@@ -200,7 +200,7 @@ def width_reason(fields: list[str], layout: Layout) -> str:
         if fix := _amount_fix(joined):
             return (
                 f"{reason}: the Transaction {shown(joined)} seems to have {fix.text()}, "
-                f"which split it in two; write it as {fix.value}"
+                f"which split it in two, so write it as {fix.value}"
             )
     if len(fields) < layout.width and (sep := hints.separator(",".join(fields))):
         return f"{reason}: the line seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
