@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # How to save a spreadsheet as the file the rules want. Reasons of one row are joined with "; ",
 # so a hint never holds one.
@@ -33,6 +33,10 @@ _CURRENCY = re.compile(
 )
 # Dashes that spreadsheets and word processors put where a minus sign should be.
 _DASHES = "\u2212\u2013\u2014\ufe63\uff0d"
+# Every character a hint can explain; any other (a letter, 'e') means there is no hint.
+_HINTABLE = re.compile(rf"[0-9+\-.,()\s'A-Z{_SYMBOLS}{_DASHES}]*")
+_MARK = re.compile(rf"[A-Z{_SYMBOLS}]")
+_SEPARATORS = re.compile(r"[, '\u00a0\u202f]")
 _DECIMAL_COMMA = re.compile(r"^[+-]?[0-9]+,[0-9]{1,2}$")
 _THOUSANDS_COMMA = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?$")
 _THOUSANDS_DOT = re.compile(r"^[+-]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]{1,2}$")
@@ -47,9 +51,9 @@ _WITH_TIME = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
-    """What a refused value probably meant: the mistakes found, and the value without them."""
+class Fix(NamedTuple):
+    """What a refused value probably meant: the mistakes found, and the value without them.
+    (A NamedTuple: a file may have millions of refused values.)"""
 
     causes: tuple[str, ...]
     value: str
@@ -64,37 +68,54 @@ class Fix:
 def amount_fix(text: str) -> Fix | None:
     """'$12.50' -> 12.50 (a currency symbol), '12,50' -> 12.50 (a decimal comma),
     '"1,234.50"' -> 1234.50, '\u22122.00' -> -2.00 (a Unicode minus), '(5.00)' -> -5.00."""
-    causes: list[str] = []
     value = text.strip()
-    if m := _PARENTHESES.fullmatch(value):
+    if not _HINTABLE.fullmatch(value):  # most refused values: cheap, and no hint anyway
+        return None
+    causes: list[str] = []
+    value = _signs(_currency(value, causes), causes)
+    if _SEPARATORS.search(value):
+        value = _separators(value, causes)
+    return Fix(tuple(causes), value) if causes else None
+
+
+def _currency(value: str, causes: list[str]) -> str:
+    if value.startswith("(") and (m := _PARENTHESES.fullmatch(value)):
         causes.append("parentheses for a negative amount")
         value = "-" + m["number"].strip()
-    if m := _CURRENCY.fullmatch(value):
+    if _MARK.search(value) and (m := _CURRENCY.fullmatch(value)):
         mark = m["pre"] or m["post"]
         if mark and not (m["pre"] and m["post"]):
             kind = "symbol" if len(mark) == 1 else "code"
             causes.append(f"a currency {kind} ({mark})")
             value = m["sign"] + m["number"]
+    return value
+
+
+def _signs(value: str, causes: list[str]) -> str:
     if value and value[0] in _DASHES:
         name = unicodedata.name(value[0]).lower()
         causes.append(f"the character U+{ord(value[0]):04X} ({name}) in place of '-'")
         value = "-" + value[1:]
-    if m := _TRAILING_MINUS.fullmatch(value):
+    if value.endswith("-") and (m := _TRAILING_MINUS.fullmatch(value)):
         causes.append("a trailing minus sign")
         value = "-" + m["number"]
+    return value
+
+
+def _separators(value: str, causes: list[str]) -> str:
     if _DECIMAL_COMMA.fullmatch(value):
         causes.append("a decimal comma")
-        value = value.replace(",", ".")
-    elif _THOUSANDS_COMMA.fullmatch(value):
+        return value.replace(",", ".")
+    if _THOUSANDS_COMMA.fullmatch(value):
         causes.append("thousands separators")
-        value = value.replace(",", "")
-    elif _THOUSANDS_DOT.fullmatch(value):
+        return value.replace(",", "")
+    if _THOUSANDS_DOT.fullmatch(value):
         causes.append("thousands separators and a decimal comma")
-        value = value.replace(".", "").replace(",", ".")
-    elif _THOUSANDS_SPACE.fullmatch(value):
+        return value.replace(".", "").replace(",", ".")
+    if _THOUSANDS_SPACE.fullmatch(value):
         causes.append("thousands separators")
-        value = re.sub(r"[ '\u00a0\u202f]", "", value).replace(",", ".")
-    return Fix(tuple(causes), value) if causes else None
+        return re.sub(r"[ '\u00a0\u202f]", "", value).replace(",", ".")
+    return value
 
 
 def date_fix(text: str) -> Fix | None:
