@@ -55,6 +55,12 @@ MISTAKES = {
     "unicode minus": (HEADER + "1,7/15,\u22122.00\n".encode(), "U+2212 (minus sign) in place"),
     "en dash": (HEADER + "1,7/15,\u20132.00\n".encode(), "U+2013 (en dash) in place of '-'"),
     "parentheses": (HEADER + b"1,7/15,(5.00)\n", "parentheses for a negative amount"),
+    "trailing minus": (HEADER + b"1,7/15,5.00-\n", "a trailing minus sign, so write it as -5.00"),
+    "space thousands": (HEADER + b"1,7/15,1 234.50\n", "thousands separators, so write it as 1234"),
+    "euro, dots and comma": (
+        HEADER + '1,7/15,"-€1.234,50"\n'.encode(),
+        "a currency symbol (€), thousands separators and a decimal comma, so write it as -1234.50",
+    ),
     "day/month": (
         HEADER + b"1,15/07/2024,1\n",
         "a day/month date (15 July 2024) where month/day is expected, so write it as 7/15/2024",

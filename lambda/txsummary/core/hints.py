@@ -110,7 +110,7 @@ def _separators(value: str, causes: list[str]) -> str:
         causes.append("thousands separators")
         return value.replace(",", "")
     if _THOUSANDS_DOT.fullmatch(value):
-        causes.append("thousands separators and a decimal comma")
+        causes += ["thousands separators", "a decimal comma"]
         return value.replace(".", "").replace(",", ".")
     if _THOUSANDS_SPACE.fullmatch(value):
         causes.append("thousands separators")
