@@ -8,6 +8,8 @@ changes a verdict; it only makes the reason say what to do.
 from __future__ import annotations
 
 import calendar
+import functools
+import operator
 import re
 import unicodedata
 from typing import NamedTuple
@@ -33,6 +35,8 @@ _CURRENCY = re.compile(
 )
 # Dashes that spreadsheets and word processors put where a minus sign should be.
 _DASHES = "\u2212\u2013\u2014\ufe63\uff0d"
+_AS_ZERO = str.maketrans("123456789", "000000000")
+_DIGIT = re.compile("[0-9]")
 # Every character a hint can explain; any other (a letter, 'e') means there is no hint.
 _HINTABLE = re.compile(rf"[0-9+\-.,()\s'A-Z{_SYMBOLS}{_DASHES}]*")
 _MARK = re.compile(rf"[A-Z{_SYMBOLS}]")
@@ -61,13 +65,30 @@ class Fix(NamedTuple):
 
     def text(self) -> str:
         """'a, b and c'."""
-        *most, last = self.causes
-        return f"{', '.join(most)} and {last}" if most else last
+        causes = self.causes
+        return causes[0] if len(causes) == 1 else f"{', '.join(causes[:-1])} and {causes[-1]}"
 
 
 def amount_fix(text: str) -> Fix | None:
     """'$12.50' -> 12.50 (a currency symbol), '12,50' -> 12.50 (a decimal comma),
-    '"1,234.50"' -> 1234.50, '\u22122.00' -> -2.00 (a Unicode minus), '(5.00)' -> -5.00."""
+    '"1,234.50"' -> 1234.50, '\u22122.00' -> -2.00 (a Unicode minus), '(5.00)' -> -5.00.
+
+    A fix keeps the digits in order and changes only what is around them, so it is worked out
+    once per shape (the text with every digit read as 0: '$00.00'), then given the digits back:
+    an export with a decimal comma in every row has few shapes and millions of values."""
+    fix = _shape_fix(text.translate(_AS_ZERO))
+    if fix is None:
+        return None
+    digits = _DIGIT.findall(text)
+    parts = fix.value.split("0")
+    if len(parts) != len(digits) + 1:  # cannot happen: no step adds or drops a digit
+        return None
+    value = "".join(map(operator.add, parts, digits)) + parts[-1]
+    return Fix(fix.causes, value, fix.advice)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shape_fix(text: str) -> Fix | None:
     value = text.strip()
     if not _HINTABLE.fullmatch(value):  # most refused values: cheap, and no hint anyway
         return None

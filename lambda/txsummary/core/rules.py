@@ -11,6 +11,7 @@ The credit/debit split lives in the one aggregation, :func:`txsummary.core.frame
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 
@@ -127,6 +128,8 @@ def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
     return date
 
 
+# Reasons are pure functions of the text, computed for every offending row (dates repeat a lot).
+@functools.lru_cache(maxsize=4096)
 def date_reason(text: str) -> str:
     """Why a text is not a valid date (it must be one that :func:`parse_date` refuses), with
     the likely export mistake when its fix is a valid date."""
@@ -167,6 +170,7 @@ class YearForm:
         return f"dates with and without a year are mixed (earlier dates in this file {earlier})"
 
 
+@functools.lru_cache(maxsize=4096)
 def amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
         return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
