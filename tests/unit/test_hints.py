@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.core import hints
+from txsummary.core import hints, rules
 from txsummary.core.errors import InvalidFileError, LineError
 from txsummary.core.rules import parse_amount, parse_date
 
@@ -232,3 +232,16 @@ def test_utf16_detection_wants_nul_interleaved_ascii() -> None:
     assert hints.looks_utf16("Id,Date".encode("utf-16-be"))
     assert not hints.looks_utf16(b"\x00\x01\x02\x89PNG")
     assert not hints.looks_utf16(b"Id,Date")
+
+
+def test_long_values_are_not_cached_and_get_no_amount_hint() -> None:
+    # Given amounts too long to be an export mistake (each up to a whole record in a real file)
+    rules._amount_reason.cache_clear()
+    rules._date_reason.cache_clear()
+    long = "$" + "1" * 100
+    # When their reasons are built, Then none is kept in a cache, and no fix is offered
+    assert "write it as" not in rules.amount_reason(long, 1)
+    assert "write it as" not in rules.date_reason("1/" * 50)
+    assert rules._amount_reason.cache_info().currsize == 0
+    assert rules._date_reason.cache_info().currsize == 0
+    assert hints.amount_fix(long) is None

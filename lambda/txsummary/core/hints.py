@@ -24,6 +24,9 @@ SAVE_AS_COMMAS = (
     "save it with commas between fields (in Excel: File > Save As > CSV UTF-8 "
     "(Comma delimited), or in LibreOffice: Save As > Text CSV with field delimiter ',')"
 )
+# Longer values get no hint: no export mistake makes an amount this long, and the cache of
+# shapes stays small.
+MAX_HINTED_CHARS = 64
 EXAMPLE_AMOUNT = "-12.50"
 EXAMPLE_DATES = "7/15, 7/15/2024 or 2024-07-15"
 
@@ -76,6 +79,8 @@ def amount_fix(text: str) -> Fix | None:
     A fix keeps the digits in order and changes only what is around them, so it is worked out
     once per shape (the text with every digit read as 0: '$00.00'), then given the digits back:
     an export with a decimal comma in every row has few shapes and millions of values."""
+    if len(text) > MAX_HINTED_CHARS:
+        return None
     fix = _shape_fix(text.translate(_AS_ZERO))
     if fix is None:
         return None

@@ -128,11 +128,19 @@ def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
     return date
 
 
-# Reasons are pure functions of the text, computed for every offending row (dates repeat a lot).
-@functools.lru_cache(maxsize=4096)
+# Reasons are pure functions of the text, computed for every offending row, so the short texts
+# (dates repeat a lot) are cached; a cache of long ones (up to a record each) could hold gigabytes.
+_CACHED_CHARS = 64
+
+
 def date_reason(text: str) -> str:
     """Why a text is not a valid date (it must be one that :func:`parse_date` refuses), with
     the likely export mistake when its fix is a valid date."""
+    return _date_reason(text) if len(text) <= _CACHED_CHARS else _date_reason.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_reason(text: str) -> str:
     try:
         parse_date(text)
     except RuleError as exc:
@@ -170,8 +178,14 @@ class YearForm:
         return f"dates with and without a year are mixed (earlier dates in this file {earlier})"
 
 
-@functools.lru_cache(maxsize=4096)
 def amount_reason(text: str, code: int) -> str:
+    if len(text) <= _CACHED_CHARS:
+        return _amount_reason(text, code)
+    return _amount_reason.__wrapped__(text, code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
         return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
     if not text:
