@@ -127,7 +127,8 @@ def _summarize(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     inputs = _Inputs()
     code = 0
-    for index, path in enumerate(paths):
+    printed = 0  # summaries written so far
+    for path in paths:
         label = STDIN_LABEL if path == STDIN else path
         try:
             summary = _read(path, label, inputs)
@@ -145,7 +146,8 @@ def _summarize(args: argparse.Namespace) -> int:
             if fmt == "jsonl":
                 _write_stdout(_jsonl(path, "failed", error=message))
             continue
-        _write_stdout(_rendered(summary, fmt, path, label, index if len(paths) > 1 else None))
+        _write_stdout(_rendered(summary, fmt, path, label, printed if len(paths) > 1 else None))
+        printed += 1
     return code
 
 
@@ -166,8 +168,9 @@ def _usage_problem(paths: list[str], fmt: str) -> str | None:
     return None
 
 
-def _rendered(summary: Summary, fmt: str, path: str, label: str, index: int | None) -> str:
-    """The summary as the format wants it; in text, several files each under their name."""
+def _rendered(summary: Summary, fmt: str, path: str, label: str, before: int | None) -> str:
+    """The summary as the format wants it; in text, with several files (``before`` summaries
+    already printed), each under its name."""
     from txsummary.core.render import render_json, render_text  # noqa: PLC0415 - fast --help
 
     if fmt == "jsonl":
@@ -175,9 +178,9 @@ def _rendered(summary: Summary, fmt: str, path: str, label: str, index: int | No
     if fmt == "json":
         return render_json(summary)
     text = render_text(summary)
-    if index is None:
+    if before is None:
         return text
-    gap = "" if index == 0 else "\n"
+    gap = "\n" if before else ""
     return f"{gap}==> {label} <==\n{text}"
 
 

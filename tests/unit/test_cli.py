@@ -373,6 +373,13 @@ def test_several_files_in_text_each_under_its_name(
     assert out.err.startswith(f"{bad}: invalid file, 3 errors\n")
 
 
+def test_a_rejected_first_file_leaves_no_gap(
+    challenge: Path, bad: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["summarize", str(bad), str(challenge)]) == cli.EXIT_INVALID
+    assert capsys.readouterr().out == f"==> {challenge} <==\n" + GOLDEN_TEXT
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
