@@ -1,12 +1,16 @@
-"""txsummary command line: ``summarize PATH`` and ``demo [FILE ...]``.
+"""txsummary command line: ``summarize PATH ...`` and ``demo [FILE ...]``.
 
-Exit codes:
+``summarize`` takes local files, ``-`` (standard input) and s3://bucket/key URLs, each CSV or
+gzipped CSV, and handles them one after another, in order. Exit codes:
 
-- 0: the summary was printed.
-- 1: the data is invalid (every problem in the file's content; the reasons go to stderr).
-- 2: usage error (bad arguments, no such file, not an s3://bucket/key URL).
-- 3: any other failure: reading the input (I/O, S3), or writing the output (e.g. a full disk:
-  ``txsummary summarize x.csv > /dev/full``), reported on one line of stderr.
+- 0: every file was summarized.
+- 1: some file's data is invalid (and none failed otherwise): every problem in its content is
+  counted, and its first offending lines are shown (on stderr; in the object with jsonl).
+- 2: usage error (bad arguments, not an s3://bucket/key URL, ``--format json`` with several
+  files, ``-`` twice), found before any file is read.
+- 3: some other failure: reading an input (no such file, I/O, S3), or writing the output (e.g. a
+  full disk: ``txsummary summarize x.csv > /dev/full``), reported on one line of stderr. An
+  input that fails does not stop the others; an output that fails stops the run. 3 wins over 1.
 - 141 (128 + SIGPIPE): standard output was closed before everything was written, as in
   ``txsummary summarize x.csv | head -0``. Nothing is printed: the reader chose to stop. This is
   the status a shell shows for any tool stopped by a closed pipe (``yes | head -1``), so
@@ -21,9 +25,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from txsummary.core.errors import InvalidFileError
+from txsummary import __version__
+from txsummary.core.errors import MAX_REPORTED_ERRORS, InvalidFileError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from txsummary.core.model import Summary
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
@@ -31,27 +41,52 @@ EXIT_FAILURE = 3
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 # Below this size a progress bar would only flicker.
 PROGRESS_MIN_BYTES = 64 << 20
+STDIN = "-"
+STDIN_LABEL = "standard input"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="txsummary", description="Summarize transactions CSV files, exact to the cent."
     )
+    parser.add_argument("--version", action="version", version=f"txsummary {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     summarize = commands.add_parser(
-        "summarize", help="summarize a local file or s3://bucket/key (.csv or .csv.gz)"
+        "summarize",
+        help="summarize local files, - (standard input) or s3://bucket/key (.csv or .csv.gz)",
     )
-    summarize.add_argument("path", help="a local file, or s3://bucket/key")
-    summarize.add_argument("--format", choices=("text", "json"), default="text")
+    summarize.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a local file, - for standard input, or s3://bucket/key",
+    )
+    summarize.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl"),
+        default="text",
+        help="text (default); json: one object, for one file; jsonl: one object per file",
+    )
+    summarize.add_argument(
+        "--max-errors",
+        type=_max_errors,
+        default=MAX_REPORTED_ERRORS,
+        metavar="N",
+        help=f"offending lines to show per rejected file, 0 to {MAX_REPORTED_ERRORS} "
+        f"(default {MAX_REPORTED_ERRORS}); the error count stays exact",
+    )
+    summarize.set_defaults(run=_summarize)
     demo = commands.add_parser(
         "demo", help="run the whole pipeline on an embedded AWS emulation and show the logs"
     )
     demo.add_argument("files", nargs="*", type=Path, help="CSV files to upload")
+    demo.set_defaults(run=_demo)
     resend = commands.add_parser(
         "resend", help="send a version's failed or pending e-mail again, once"
     )
     resend.add_argument("url", help="s3://bucket/key")
     resend.add_argument("--version-id", help="the object version (default: the current one)")
+    resend.set_defaults(run=_resend)
     redrive = commands.add_parser(
         "redrive", help="re-invoke the function with the events parked in its failure queue"
     )
@@ -61,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="say what it would do; change nothing"
     )
     redrive.add_argument("--region", help="the AWS region (default: your AWS configuration's)")
+    redrive.set_defaults(run=_redrive)
     doctor = commands.add_parser(
         "doctor", help="check that a deployed stack can process files and send e-mail"
     )
@@ -84,22 +120,26 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument(
         "--alarm", action="append", dest="alarms", help="an alarm name (repeatable)"
     )
+    doctor.set_defaults(run=_doctor)
     return parser
+
+
+def _max_errors(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_REPORTED_ERRORS:
+        # The run keeps the first MAX_REPORTED_ERRORS offending lines, and only those.
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_REPORTED_ERRORS}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
     try:
-        if args.command == "resend":
-            from txsummary.handler import run_resend  # noqa: PLC0415
-
-            code = run_resend(args.url, args.version_id, sys.stdout)
-        elif args.command in ("redrive", "doctor"):
-            code = _operate(args)
-        else:
-            code = (
-                _demo(args.files) if args.command == "demo" else _summarize(args.path, args.format)
-            )
+        code = run(args)
         _flush_stdout()
     except BrokenPipeError:
         _discard_stdout()
@@ -111,45 +151,114 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _operate(args: argparse.Namespace) -> int:
-    """The operator's commands against a deployed stack, with the operator's credentials."""
-    if args.command == "redrive":
-        from txsummary.aws import redrive  # noqa: PLC0415 - boto3 only for these commands
+def _resend(args: argparse.Namespace) -> int:
+    from txsummary.handler import run_resend  # noqa: PLC0415 - the function's own settings
 
-        return redrive.run_cli(
-            args.queue_url, args.function, dry_run=args.dry_run, region=args.region
-        )
+    return run_resend(args.url, args.version_id, sys.stdout)
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from txsummary.aws import redrive  # noqa: PLC0415 - boto3 only for these commands
+
+    return redrive.run_cli(args.queue_url, args.function, dry_run=args.dry_run, region=args.region)
+
+
+def _doctor(args: argparse.Namespace) -> int:
     from txsummary.aws import doctor  # noqa: PLC0415
 
     return doctor.run_cli(args)
 
 
-def _demo(files: list[Path]) -> int:
+def _demo(args: argparse.Namespace) -> int:
     from txsummary_local.demo import run_demo  # noqa: PLC0415 - pulls in moto only for the demo
 
     if sys.stdout is None:
         raise _OutputError("it is closed")
-    return run_demo(list(files), sys.stdout)
+    return run_demo(list(args.files), sys.stdout)
 
 
-def _summarize(path: str, fmt: str) -> int:
-    from txsummary.core.render import render_json, render_text  # noqa: PLC0415 - fast --help
-    from txsummary.core.summarize import summarize_stream  # noqa: PLC0415
-
-    try:
-        with _open(path) as (stream, progress):
-            summary = summarize_stream(stream, path, progress=progress)
-    except InvalidFileError as exc:
-        _tell(exc.describe())
-        return EXIT_INVALID
-    except _UsageError as exc:
-        _tell(f"txsummary: {exc}")
+def _summarize(args: argparse.Namespace) -> int:
+    paths: list[str] = args.paths
+    fmt: str = args.format
+    if problem := _usage_problem(paths, fmt):
+        _tell(f"txsummary: {problem}")
         return EXIT_USAGE
-    except Exception as exc:  # anything else is reported, not a data verdict
-        _tell(f"txsummary: {path}: {type(exc).__name__}: {exc}")
-        return EXIT_FAILURE
-    _write_stdout(render_json(summary) if fmt == "json" else render_text(summary))
-    return 0
+    inputs = _Inputs()
+    code = 0
+    printed = 0  # summaries written so far
+    for path in paths:
+        label = STDIN_LABEL if path == STDIN else path
+        try:
+            summary = _read(path, label, inputs)
+        except InvalidFileError as exc:
+            code = max(code, EXIT_INVALID)
+            if fmt == "jsonl":
+                _write_stdout(_jsonl(path, "rejected", **_rejected(exc, args.max_errors)))
+            else:
+                _tell(exc.describe(args.max_errors))
+            continue
+        except Exception as exc:  # anything else is reported, not a data verdict
+            code = EXIT_FAILURE
+            message = _failure(exc)
+            _tell(f"txsummary: {label}: {message}")
+            if fmt == "jsonl":
+                _write_stdout(_jsonl(path, "failed", error=message))
+            continue
+        _write_stdout(_rendered(summary, fmt, path, label, printed if len(paths) > 1 else None))
+        printed += 1
+    return code
+
+
+def _usage_problem(paths: list[str], fmt: str) -> str | None:
+    """What makes the call unusable before any file is read, or None."""
+    from txsummary.aws.s3 import parse_s3_url  # noqa: PLC0415 - no boto3 in it
+
+    if fmt == "json" and len(paths) > 1:
+        return "--format json takes one file; use --format jsonl for several"
+    if paths.count(STDIN) > 1:
+        return "standard input (-) can be read only once"
+    for path in paths:
+        if path.startswith("s3://"):
+            try:
+                parse_s3_url(path)
+            except ValueError as exc:
+                return str(exc)
+    return None
+
+
+def _rendered(summary: Summary, fmt: str, path: str, label: str, before: int | None) -> str:
+    """The summary as the format wants it; in text, with several files (``before`` summaries
+    already printed), each under its name."""
+    from txsummary.core.render import render_json, render_text  # noqa: PLC0415 - fast --help
+
+    if fmt == "jsonl":
+        return _jsonl(path, "summarized", summary=summary.to_dict())
+    if fmt == "json":
+        return render_json(summary)
+    text = render_text(summary)
+    if before is None:
+        return text
+    gap = "\n" if before else ""
+    return f"{gap}==> {label} <==\n{text}"
+
+
+def _jsonl(source: str, outcome: str, **fields: Any) -> str:
+    from txsummary.core.jsonout import dumps  # noqa: PLC0415
+
+    return dumps({"source": source, "outcome": outcome, **fields}) + "\n"
+
+
+def _rejected(exc: InvalidFileError, max_errors: int) -> dict[str, Any]:
+    return {
+        "errors": [e.to_dict() for e in exc.errors[:max_errors]],
+        "error_count": exc.error_count,
+    }
+
+
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, _InputError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _OutputError(Exception):
@@ -197,33 +306,60 @@ def _tell(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-class _UsageError(Exception):
-    pass
+class _InputError(Exception):
+    """An input cannot be opened (the reason is shown as it is)."""
 
 
 Progress = Callable[[int], None] | None
 
 
+class _Inputs:
+    """What several inputs share: one S3 client, made when the first s3:// URL comes."""
+
+    def __init__(self) -> None:
+        self._s3: S3Client | None = None
+
+    def s3(self) -> S3Client:
+        if self._s3 is None:
+            from txsummary.aws.s3 import s3_client  # noqa: PLC0415 - boto3 only for S3
+
+            self._s3 = s3_client()
+        return self._s3
+
+
+def _read(path: str, label: str, inputs: _Inputs) -> Summary:
+    from txsummary.core.summarize import summarize_stream  # noqa: PLC0415 - fast --help
+
+    with _open(path, inputs) as (stream, progress):
+        return summarize_stream(stream, label, progress=progress)
+
+
 @contextmanager
-def _open(path: str) -> Iterator[tuple[BinaryIO, Progress]]:
+def _open(path: str, inputs: _Inputs) -> Iterator[tuple[BinaryIO, Progress]]:
+    if path == STDIN:
+        if sys.stdin is None:  # started with descriptor 0 closed
+            raise _InputError("it is closed")
+        yield sys.stdin.buffer, None
+        return
     if path.startswith("s3://"):
-        from txsummary.aws.s3 import open_object, parse_s3_url, s3_client  # noqa: PLC0415
+        from txsummary.aws.s3 import open_object, parse_s3_url  # noqa: PLC0415
         from txsummary.objects import ObjectRef  # noqa: PLC0415
 
-        try:
-            bucket, key = parse_s3_url(path)
-        except ValueError as exc:
-            raise _UsageError(str(exc)) from exc
-        _, body = open_object(s3_client(), ObjectRef(bucket, key))
+        _, body = open_object(inputs.s3(), ObjectRef(*parse_s3_url(path)))
         try:
             yield body, None
         finally:
             body.close()
         return
-    local = Path(path)
-    if not local.is_file():
-        raise _UsageError(f"{path}: no such file")
-    with local.open("rb") as stream, _progress_bar(local.stat().st_size) as progress:
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed below; a FIFO (<(zcat x)) works too
+    except FileNotFoundError:
+        raise _InputError("no such file") from None
+    except IsADirectoryError:
+        raise _InputError("is a directory") from None
+    except OSError as exc:
+        raise _InputError(exc.strerror or str(exc)) from None
+    with stream, _progress_bar(os.fstat(stream.fileno()).st_size) as progress:
         yield stream, progress
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -65,3 +66,25 @@ def test_unreadable_s3_objects_are_invalid_data(
     assert code == cli.EXIT_INVALID, out.err
     assert reason in out.err
     assert out.out == ""
+
+
+def test_several_s3_objects_and_a_local_file_as_jsonl(
+    put: Callable[[str, bytes], dict[str, Any]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a valid object, an invalid one, a missing key and a local file
+    put("ok.csv.gz", gzip.compress(CHALLENGE_CSV))
+    put("bad.csv", b"Id,Date,Transaction\n0,7/15,$1\n")
+    local = tmp_path / "local.csv"
+    local.write_bytes(CHALLENGE_CSV)
+    urls = [f"s3://{BUCKET}/{key}" for key in ("ok.csv.gz", "bad.csv", "missing.csv")]
+    # When they are summarized in one call
+    code = cli.main(["summarize", *urls, str(local), "--format", "jsonl"])
+    objects = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # Then each has its outcome, in order; the missing key does not stop the local file
+    assert [o["outcome"] for o in objects] == ["summarized", "rejected", "failed", "summarized"]
+    assert objects[1]["errors"][0]["reason"].endswith("currency symbol ($), so write it as 1")
+    assert "NoSuchKey" in objects[2]["error"]
+    assert objects[3]["summary"]["total_balance"] == 39.74
+    assert code == cli.EXIT_FAILURE

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 
 from tests.challenge import CHALLENGE_CSV as CHALLENGE
 from tests.unit.streams import gzip_bomb
-from txsummary import cli
+from txsummary import __version__, cli
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_invalid_data_exits_1_with_lines_on_stderr(
     assert str(path) in out.err
     assert "line 3: Date '2/30' is not a real calendar date" in out.err
     assert "line 4: Transaction '1e3'" in out.err
-    assert "2 error(s)" in out.err
+    assert "2 errors" in out.err
 
 
 @pytest.mark.parametrize(
@@ -93,9 +94,10 @@ def test_bad_s3_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
     assert "not an s3://bucket/key URL" in capsys.readouterr().err
 
 
-def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["summarize", str(tmp_path / "nope.csv")]) == cli.EXIT_USAGE
-    assert "no such file" in capsys.readouterr().err
+def test_missing_file_is_a_failure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A file that cannot be read fails like an S3 key that cannot: exit 3, not a usage error
+    assert cli.main(["summarize", str(tmp_path / "nope.csv")]) == cli.EXIT_FAILURE
+    assert capsys.readouterr().err == f"txsummary: {tmp_path / 'nope.csv'}: no such file\n"
 
 
 class _Terminal(io.StringIO):
@@ -224,3 +226,228 @@ def test_data_errors_exit_1_never_3(tmp_path: Path, name: str) -> None:
     assert err.startswith(f"{path}: invalid file")
     assert "Traceback" not in err
     assert len(err) < 4000
+
+
+# Scripting: standard input, several files, jsonl, exit statuses, --version, --max-errors.
+
+# The one-file JSON document is a contract: these bytes, exactly. The text is checked to the
+# byte too, so that a change to it is a decision.
+GOLDEN_JSON = (
+    '{"transactions":4,"credits":2,"debits":2,"total_balance":39.74,"average_credit":35.25,'
+    '"average_debit":-15.38,"months":[{"year":null,"month":7,"name":"July","transactions":2,'
+    '"credits":1,"debits":1,"balance":50.20,"average_credit":60.50,"average_debit":-10.30},'
+    '{"year":null,"month":8,"name":"August","transactions":2,"credits":1,"debits":1,'
+    '"balance":-10.46,"average_credit":10.00,"average_debit":-20.46}]}\n'
+)
+GOLDEN_TEXT = """Total balance is 39.74
+Number of transactions in July: 2
+Number of transactions in August: 2
+Average debit amount: -15.38
+Average credit amount: 35.25
+
+Period: July to August (2 months)
+Total debits: -30.76 from 2 debits
+Total credits: 70.50 from 2 credits
+
+Per month:
+  Month   Transactions  Debits  Debit total  Avg debit  Credits  Credit total  Avg credit  Balance
+  July               2       1       -10.30     -10.30        1         60.50       60.50    50.20
+  August             2       1       -20.46     -20.46        1         10.00       10.00   -10.46
+"""
+BAD = b"Id,Date,Transaction\n0,7/15,+1\n1,2/30,+1\n2,7/16,$3\n3,7/17,\n"
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(BAD)
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "golden"), [("json", GOLDEN_JSON), ("text", GOLDEN_TEXT)])
+def test_one_file_output_is_byte_for_byte_the_contract(
+    challenge: Path, fmt: str, golden: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["summarize", str(challenge), "--format", fmt]) == 0
+    assert capsys.readouterr().out == golden
+
+
+def stdin_of(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("data", [CHALLENGE, gzip.compress(CHALLENGE)], ids=["csv", "gzip"])
+def test_dash_reads_standard_input(
+    data: bytes, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the challenge file (plain or gzipped) on standard input
+    stdin_of(monkeypatch, data)
+    # When `-` is summarized, Then it reads exactly what a file would give
+    assert cli.main(["summarize", "-", "--format", "json"]) == 0
+    assert capsys.readouterr().out == GOLDEN_JSON
+
+
+def test_standard_input_in_a_real_process(challenge: Path) -> None:
+    done = run_cli("summarize", "-", input=gzip.compress(CHALLENGE), stdout=subprocess.PIPE)
+    assert done.returncode == 0
+    assert done.stdout.decode() == GOLDEN_TEXT
+
+
+def test_a_rejection_on_standard_input_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stdin_of(monkeypatch, BAD)
+    assert cli.main(["summarize", "-"]) == cli.EXIT_INVALID
+    assert capsys.readouterr().err.startswith("standard input: invalid file, 3 errors\n")
+
+
+def jsonl(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line, parse_float=Decimal) for line in text.splitlines()]
+
+
+def test_jsonl_is_one_object_per_file_in_order(
+    challenge: Path,
+    bad: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given a valid file, an invalid one, a missing one and standard input
+    stdin_of(monkeypatch, CHALLENGE)
+    missing = tmp_path / "missing.csv"
+    paths = [str(challenge), str(bad), str(missing), "-"]
+    # When they are summarized in one call as jsonl
+    code = cli.main(["summarize", *paths, "--format", "jsonl"])
+    out = capsys.readouterr()
+    objects = jsonl(out.out)
+    # Then each has its object, in order, named as given
+    assert [o["source"] for o in objects] == paths
+    assert [o["outcome"] for o in objects] == ["summarized", "rejected", "failed", "summarized"]
+    # A summary is the very object --format json prints
+    assert objects[0]["summary"] == json.loads(GOLDEN_JSON, parse_float=Decimal)
+    assert list(objects[0]) == ["source", "outcome", "summary"]
+    # A rejection counts: its lines with their reasons, and the exact count
+    assert list(objects[1]) == ["source", "outcome", "errors", "error_count"]
+    assert objects[1]["error_count"] == 3
+    assert [e["line"] for e in objects[1]["errors"]] == [3, 4, 5]
+    assert objects[2] == {"source": str(missing), "outcome": "failed", "error": "no such file"}
+    # And the failure is also told on stderr, and wins the exit status over the rejection
+    assert out.err == f"txsummary: {missing}: no such file\n"
+    assert code == cli.EXIT_FAILURE
+
+
+def test_jsonl_money_is_exact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"Id,Date,Transaction\n0,7/15,999999999999999.99\n1,7/16,0.01\n")
+    assert cli.main(["summarize", str(path), "--format", "jsonl"]) == 0
+    (document,) = jsonl(capsys.readouterr().out)
+    assert document["summary"]["total_balance"] == Decimal("1000000000000000.00")
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "status"),
+    [
+        ("ok", 0),
+        ("ok ok", 0),
+        ("bad", cli.EXIT_INVALID),
+        ("ok bad ok", cli.EXIT_INVALID),
+        ("missing", cli.EXIT_FAILURE),
+        ("bad missing ok", cli.EXIT_FAILURE),
+        ("missing bad", cli.EXIT_FAILURE),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_exit_status_is_the_worst_outcome(
+    challenge: Path, bad: Path, tmp_path: Path, *, outcomes: str, status: int, fmt: str
+) -> None:
+    paths = {"ok": str(challenge), "bad": str(bad), "missing": str(tmp_path / "nope.csv")}
+    argv = ["summarize", *(paths[o] for o in outcomes.split()), "--format", fmt]
+    assert cli.main(argv) == status
+
+
+def test_several_files_in_text_each_under_its_name(
+    challenge: Path, bad: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a valid file, an invalid one and the valid one again
+    assert cli.main(["summarize", str(challenge), str(bad), str(challenge)]) == cli.EXIT_INVALID
+    out = capsys.readouterr()
+    # Then stdout holds the summaries, each under its name, like head(1) does
+    heading = f"==> {challenge} <==\n"
+    assert out.out == heading + GOLDEN_TEXT + "\n" + heading + GOLDEN_TEXT
+    # And the rejection is on stderr, as for one file
+    assert out.err.startswith(f"{bad}: invalid file, 3 errors\n")
+
+
+def test_a_rejected_first_file_leaves_no_gap(
+    challenge: Path, bad: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["summarize", str(bad), str(challenge)]) == cli.EXIT_INVALID
+    assert capsys.readouterr().out == f"==> {challenge} <==\n" + GOLDEN_TEXT
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["a.csv", "b.csv", "--format", "json"], "--format json takes one file"),
+        (["-", "-"], "standard input (-) can be read only once"),
+        (["x.csv", "s3://bucket-only"], "not an s3://bucket/key URL"),
+    ],
+)
+def test_unusable_calls_exit_2_before_reading_anything(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["summarize", *argv]) == cli.EXIT_USAGE
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert message in out.err
+    assert "no such file" not in out.err  # x.csv was never opened
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["--version"])
+    assert raised.value.code == 0
+    assert capsys.readouterr().out == f"txsummary {__version__}\n"
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 20])
+def test_max_errors_limits_the_lines_shown_not_the_count(
+    tmp_path: Path, limit: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a file with 30 offending lines
+    path = tmp_path / "many.csv"
+    path.write_bytes(b"Id,Date,Transaction\n" + b"".join(b"%d,7/1,x\n" % i for i in range(30)))
+    # When it is summarized with --max-errors, as text and as jsonl
+    args = ["summarize", str(path), "--max-errors", str(limit)]
+    assert cli.main(args) == cli.EXIT_INVALID
+    text = capsys.readouterr().err.splitlines()
+    assert cli.main([*args, "--format", "jsonl"]) == cli.EXIT_INVALID
+    (document,) = jsonl(capsys.readouterr().out)
+    # Then both show the first `limit` lines, and both count all 30
+    assert text[0].startswith(f"{path}: invalid file, 30 errors")
+    assert [line.split(":")[0].strip() for line in text[1:]] == [
+        f"line {n}" for n in range(2, 2 + limit)
+    ]
+    assert [e["line"] for e in document["errors"]] == list(range(2, 2 + limit))
+    assert document["error_count"] == 30
+
+
+@pytest.mark.parametrize("value", ["-1", "21", "many"])
+def test_max_errors_out_of_range_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["summarize", "x.csv", "--max-errors", value])
+    assert raised.value.code == cli.EXIT_USAGE
+
+
+def test_a_pipe_of_a_file_is_read(challenge: Path) -> None:
+    # Given a file given as a pipe (as `<(zcat x.csv.gz)` does), not a regular file
+    done = subprocess.run(
+        ["bash", "-c", '"$0" -m txsummary.cli summarize <(cat "$1")', sys.executable, challenge],
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == GOLDEN_TEXT

@@ -63,7 +63,7 @@ def test_a_header_of_huge_fields_gives_a_small_rejection() -> None:
     error = rejection((header + "\n1,7/1,+1\n").encode())
     # When it is described and logged, Then both texts are small
     assert error.errors[0].line == 1
-    assert "header is missing column(s)" in error.errors[0].reason
+    assert "header is missing columns" in error.errors[0].reason
     assert len(error.describe().encode()) < 2 * KB
     assert len(rejection_record(error).encode()) < 4 * KB
 

@@ -67,15 +67,15 @@ def test_header_is_case_insensitive_trimmed_any_order_with_extra_columns() -> No
 @pytest.mark.parametrize(
     ("header", "missing"),
     [
-        (b"Id,Date,Amount\n", "Transaction"),
-        (b"Date,Transaction\n", "Id"),
-        (b"Identifier,Day,Transaction\n", "Id, Date"),
+        (b"Id,Date,Amount\n", "column Transaction"),
+        (b"Date,Transaction\n", "column Id"),
+        (b"Identifier,Day,Transaction\n", "columns Id, Date"),
     ],
 )
 def test_missing_column_is_named(header: bytes, missing: str) -> None:
     error = rejection(header + b"0,7/15,+1\n")
     assert error.errors[0].line == 1
-    assert f"missing column(s) {missing}" in error.errors[0].reason
+    assert f"missing {missing} (need" in error.errors[0].reason
 
 
 def test_header_on_a_later_line_is_reported_there() -> None:

@@ -25,6 +25,7 @@ from txsummary.core.rules import (
     cached_date,
     check_amounts,
     date_reason,
+    width_reason,
 )
 from txsummary.core.state import ErrorList, FileChecks
 
@@ -62,7 +63,7 @@ def read_candidates(
             dates.append(fields[at_date].strip())
             amounts.append(fields[at_amount].strip())
         elif len(fields) > 1 or "".join(fields).strip():  # else a blank line
-            errors.add(line, f"expected {width} fields, found {len(fields)}")
+            errors.add(line, width_reason(fields, layout))
     return found
 
 

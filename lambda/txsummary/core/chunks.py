@@ -16,6 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from txsummary.core.hints import HOW_UTF8
 from txsummary.core.limits import MAX_DECOMPRESSED_BYTES
 
 # The longest record (a line, or several joined by a quoted field), counting its line ending.
@@ -341,7 +342,7 @@ def _without_bom(blocks: Iterator[bytes]) -> Iterator[bytes]:
             break
     for bom, name in _FOREIGN_BOMS.items():
         if head.startswith(bom):
-            raise StreamError(f"file is {name} encoded; it must be UTF-8")
+            raise StreamError(f"file is {name} encoded; it must be UTF-8 ({HOW_UTF8})")
     if head := head.removeprefix(UTF8_BOM):
         yield head
     yield from blocks

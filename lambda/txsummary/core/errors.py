@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from txsummary.core.hints import plural
+
 MAX_REPORTED_ERRORS = 20
 # A value quoted in a reason is cut to this many characters, so a rejection stays readable and a
 # log record stays far below CloudWatch's 256 KB event limit however long the offending field.
@@ -55,13 +57,12 @@ class InvalidFileError(TxSummaryError):
         self.error_count = max(error_count, len(errors))
         super().__init__(self.describe())
 
-    def describe(self) -> str:
-        shown = len(self.errors)
-        head = f"{self.source}: invalid file, {self.error_count} error(s)"
-        if self.error_count > shown:
-            head += f" (first {shown} shown)"
+    def describe(self, max_errors: int = MAX_REPORTED_ERRORS) -> str:
+        """The rejection as text: the file, the count, then the first ``max_errors`` lines."""
+        listed = self.errors[: max(max_errors, 0)]
+        head = f"{self.source}: invalid file, {plural(self.error_count, 'error')}"
+        if listed and self.error_count > len(listed):
+            head += f" (first {len(listed)} shown)"
         lines = [head]
-        lines.extend(
-            f"  line {e.line}: {e.reason}" if e.line else f"  {e.reason}" for e in self.errors
-        )
+        lines.extend(f"  line {e.line}: {e.reason}" if e.line else f"  {e.reason}" for e in listed)
         return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from txsummary.core import hints
 from txsummary.core.records import records
 from txsummary.core.rules import Layout, RuleError, resolve_header
 
@@ -26,7 +27,10 @@ def take_header(data: bytes, line: int) -> tuple[Layout | None, bytes, int]:
             continue
         _check_text(raw, at)
         if fields is None:
-            raise HeaderError(at, f"header: {record.error}")
+            reason = f"header: {record.error}"
+            if sep := hints.separator(text[record.start : record.end]):
+                reason += f": the file seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
+            raise HeaderError(at, reason)
         try:
             layout = resolve_header(fields)
         except RuleError as exc:
@@ -37,9 +41,16 @@ def take_header(data: bytes, line: int) -> tuple[Layout | None, bytes, int]:
 
 
 def _check_text(raw: bytes, line: int) -> None:
+    if b"\x00" in raw and hints.looks_utf16(raw):
+        reason = "file is UTF-16 encoded (with no byte order mark); it must be UTF-8"
+        raise HeaderError(line, f"{reason} ({hints.HOW_UTF8})")
     if b"\x00" in raw:
         raise HeaderError(line, "header is binary data (NUL byte), not UTF-8 text")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise HeaderError(line, f"header is not valid UTF-8 ({exc.reason})") from None
+        reason = (
+            f"header is not valid UTF-8 ({exc.reason}), perhaps Windows-1252 or Latin-1; "
+            f"save the file as UTF-8 ({hints.HOW_UTF8})"
+        )
+        raise HeaderError(line, reason) from None

@@ -11,6 +11,7 @@ The credit/debit split lives in the one aggregation, :func:`txsummary.core.frame
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from txsummary.core import hints
 from txsummary.core.errors import shown
 
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
@@ -27,6 +29,7 @@ MAX_WHOLE_DIGITS = 15
 # ASCII digits only: Python's \d would also accept other scripts' digits. Documentation of the
 # rule that check_amounts implements (tests compare the two).
 AMOUNT_PATTERN = r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
+_AMOUNT = re.compile(AMOUNT_PATTERN)
 _MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -78,10 +81,13 @@ def resolve_header(fields: list[str]) -> Layout:
     missing = [c for c in REQUIRED_COLUMNS if c not in positions]
     if missing:
         seen = ", ".join(shown(f, "<empty>") for f in fields[:10])
-        raise RuleError(
-            f"header is missing column(s) {', '.join(missing)} "
-            f"(need {', '.join(REQUIRED_COLUMNS)}; found {seen})"
+        reason = (
+            f"header is missing {'column' if len(missing) == 1 else 'columns'} "
+            f"{', '.join(missing)} (need {', '.join(REQUIRED_COLUMNS)}; found {seen})"
         )
+        if sep := hints.separator(",".join(fields)):
+            reason += f": the file seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
+        raise RuleError(reason)
     return Layout(len(fields), positions["Id"], positions["Date"], positions["Transaction"])
 
 
@@ -122,13 +128,33 @@ def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
     return date
 
 
+# Reasons are pure functions of the text, computed for every offending row, so the short texts
+# (dates repeat a lot) are cached; a cache of long ones (up to a record each) could hold gigabytes.
+_CACHED_CHARS = 64
+
+
 def date_reason(text: str) -> str:
-    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses)."""
+    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses), with
+    the likely export mistake when its fix is a valid date."""
+    return _date_reason(text) if len(text) <= _CACHED_CHARS else _date_reason.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_reason(text: str) -> str:
     try:
         parse_date(text)
     except RuleError as exc:
-        return str(exc)
-    raise ValueError(f"{text!r} is a valid date")
+        reason = str(exc)
+    else:
+        raise ValueError(f"{text!r} is a valid date")
+    if not text:
+        return f"the Date field is empty: expected a date like {hints.EXAMPLE_DATES}"
+    fix = hints.date_fix(text)
+    if fix is not None and cached_date(fix.value, {}) is not None:
+        reason += f": it has {fix.text()}, so write it as {fix.value}"
+        if fix.advice:
+            reason += f" or, {fix.advice}"
+    return reason
 
 
 class YearForm:
@@ -153,12 +179,51 @@ class YearForm:
 
 
 def amount_reason(text: str, code: int) -> str:
+    if len(text) <= _CACHED_CHARS:
+        return _amount_reason(text, code)
+    return _amount_reason.__wrapped__(text, code)
+
+
+@functools.lru_cache(maxsize=4096)
+def _amount_reason(text: str, code: int) -> str:
     if code == AMOUNT_TOO_LONG:
         return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
+    if not text:
+        return f"the Transaction field is empty: expected an amount like {hints.EXAMPLE_AMOUNT}"
+    if fix := _amount_fix(text):
+        return (
+            f"Transaction {shown(text)} is not an amount: it has {fix.text()}, "
+            f"so write it as {fix.value}"
+        )
     return (
         f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
         "(digits with an optional sign and at most two decimals)"
     )
+
+
+def _amount_fix(text: str) -> hints.Fix | None:
+    """The hint's fix, only when the amount rule accepts the fixed value. The rule's pattern
+    (which tests hold equal to check_amounts) rather than an Arrow array per value: a rejected
+    file may have millions of offending values."""
+    fix = hints.amount_fix(text)
+    return fix if fix is not None and _AMOUNT.fullmatch(fix.value) else None
+
+
+def width_reason(fields: list[str], layout: Layout) -> str:
+    """Why a record has the wrong number of fields: an unquoted decimal comma or thousands
+    separator in the amount (one field more), or another separator than the comma."""
+    reason = f"expected {layout.width} fields, found {len(fields)}"
+    at = layout.amount
+    if len(fields) == layout.width + 1 and at + 1 < len(fields):
+        joined = f"{fields[at].strip()},{fields[at + 1].strip()}"
+        if fix := _amount_fix(joined):
+            return (
+                f"{reason}: the Transaction {shown(joined)} seems to have {fix.text()}, "
+                f"which split it in two, so write it as {fix.value}"
+            )
+    if len(fields) < layout.width and (sep := hints.separator(",".join(fields))):
+        return f"{reason}: the line seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
+    return reason
 
 
 @dataclass(frozen=True, slots=True)
