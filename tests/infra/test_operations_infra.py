@@ -153,8 +153,12 @@ def test_the_emitted_dimensions_are_the_alarms() -> None:
     from txsummary.aws.observability import make_metrics
 
     metrics = make_metrics("txsummary", "txsummary-dev")
-    metrics.add_metric(Metric.EMAILS_FAILED, "Count", 1)
-    blob: dict[str, Any] = dict(metrics.serialize_metric_set())
+    try:
+        metrics.add_metric(Metric.EMAILS_FAILED, "Count", 1)
+        blob: dict[str, Any] = dict(metrics.serialize_metric_set())
+    finally:  # Powertools shares one metric set per process: leave nothing for later tests
+        metrics.clear_metrics()
+        metrics.clear_default_dimensions()
     (directive,) = blob["_aws"]["CloudWatchMetrics"]
     # Then its one dimension set is the alarm's
     (dimension_set,) = directive["Dimensions"]
