@@ -44,7 +44,6 @@ _AMOUNT_WRITE_TYPE = pa.decimal64(18, 2)
 COMPRESSION = "zstd"  # for the Id column; Athena reads it, and level 1 is fast
 COMPRESSION_LEVEL = 1
 _STEM_CHARS = 48
-_PENDING = 1  # tables queued for the writer thread, besides the one it writes
 
 _ARROW_TYPES = {
     "string": pa.string(),
@@ -113,6 +112,8 @@ class LakeWriter:
     UTC), not from the clock, so a redelivery on another day writes the same key.
     """
 
+    # With the lake on the summary runs one fast-path worker: each chunk in flight holds its
+    # rows frame, and with two workers the peak went over 256 MiB (bench/notes.md).
     SUMMARY_WORKERS = 1
 
     def __init__(
@@ -138,9 +139,10 @@ class LakeWriter:
         self.row_groups = 0
         self._state = _State.OPEN
         # Parquet encoding and the uploads release the GIL, so a writer thread overlaps them
-        # with the summarizer. The bounded queue caps the frames held for it.
+        # with the summarizer. A frame is handed over once the previous one is written, so
+        # the thread holds one frame, not a queue of them.
         self._background = background
-        self._pending: queue.Queue[pd.DataFrame | None] = queue.Queue(maxsize=_PENDING)
+        self._pending: queue.Queue[pd.DataFrame | None] = queue.Queue(maxsize=1)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
 
@@ -171,6 +173,7 @@ class LakeWriter:
                     target=self._drain, name="txsummary-lake", daemon=True
                 )
                 self._thread.start()
+            self._pending.join()  # the previous frame is written
             self._pending.put(frame)
         else:
             self._write_group(frame)
@@ -183,13 +186,18 @@ class LakeWriter:
 
     def _drain(self) -> None:
         """The writer thread: write each frame as a row group, in order, until None."""
-        while (frame := self._pending.get()) is not None:
-            if self._failure is None and self._state is _State.OPEN:
-                try:
+        while True:
+            frame = self._pending.get()
+            try:
+                if frame is None:
+                    return
+                if self._failure is None and self._state is _State.OPEN:
                     self._write_group(frame)
-                except BaseException as exc:  # re-raised on the caller's thread
-                    self._failure = exc
-            del frame  # not held while waiting for the next
+            except BaseException as exc:  # re-raised on the caller's thread
+                self._failure = exc
+            finally:
+                del frame  # not held while waiting for the next
+                self._pending.task_done()
 
     def _join(self) -> None:
         """Wait until every queued frame is written."""

@@ -7,7 +7,7 @@ is held in memory, so the object's size is bounded by neither.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from botocore.exceptions import ClientError
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 # S3's parts are at least 5 MiB but the last; a part is sent once this much is written.
 MIN_PART_BYTES = 5 << 20
-PART_BYTES = 8 << 20
+PART_BYTES = 5 << 20
 
 
 class PartSink:
@@ -66,14 +66,17 @@ class PartSink:
         """Called by the Parquet writer once its footer is written; :meth:`finish` publishes."""
 
     def _send_part(self) -> None:
-        body = bytes(self._buffer)
-        self._buffer.clear()
+        body, self._buffer = self._buffer, bytearray()  # handed over whole: no copy
         if self.upload_id is None:
             created = self._client.create_multipart_upload(Bucket=self.bucket, Key=self.key)
             self.upload_id = created["UploadId"]
         number = len(self.parts) + 1
         sent = self._client.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=_blob(body),
         )
         self.parts.append({"ETag": sent["ETag"], "PartNumber": number})
 
@@ -83,8 +86,8 @@ class PartSink:
             raise RuntimeError("the lake upload was aborted")
         if self.upload_id is None:
             # Overwriting the deterministic key is safe, so a retried PutObject is too.
-            self._client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer))
-            self._buffer.clear()
+            body, self._buffer = self._buffer, bytearray()
+            self._client.put_object(Bucket=self.bucket, Key=self.key, Body=_blob(body))
             return
         if self._buffer:
             self._send_part()
@@ -129,6 +132,12 @@ class PartSink:
         except ClientError as exc:
             if _code(exc) != "NoSuchUpload":  # already gone is what an abort wants
                 raise
+
+
+def _blob(data: bytearray) -> bytes:
+    """botocore takes a bytearray as a blob as it is (its validator allows one; the stubs say
+    bytes), which spares a part-sized copy."""
+    return cast("bytes", data)
 
 
 def _code(exc: ClientError) -> str | None:
