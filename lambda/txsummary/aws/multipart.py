@@ -15,9 +15,10 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-# S3's parts are at least 5 MiB but the last; a part is sent once this much is written.
+# S3's parts are at least 5 MiB but the last; a part is sent once this much is written. The
+# least is the least held in memory, and 10,000 such parts (S3's most) are about 48 GiB.
 MIN_PART_BYTES = 5 << 20
-PART_BYTES = 5 << 20
+PART_BYTES = MIN_PART_BYTES
 
 
 class PartSink:
