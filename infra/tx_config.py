@@ -10,7 +10,6 @@ A fresh stack needs only ``aws:region``. Set anything else with, e.g.,
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 
@@ -19,18 +18,8 @@ import pulumi
 from txsummary import contract
 from txsummary.aws.mail import MailConfig, MailConfigError
 
-MIB = 1024**2
-# Lambda's range for /tmp, in MB.
-MIN_EPHEMERAL_MB = 1024
-MAX_EPHEMERAL_MB = 10240
-# Ephemeral storage holds one lake file at a time, written while the CSV streams and uploaded
-# at the end. Its Parquet is smaller than the CSV text it came from (measured on 1e6-row files:
-# 0.05 to 0.57 of the text, the most for random hex Ids), so room for the text itself is a
-# safe bound. The text is at most the decompression limit (a .csv.gz; it is above the object
-# limit), plus headroom for the runtime's own files. At 4 GiB that is 4608 MB: /tmp beyond
-# 512 MB costs about $0.0000000309 per GB-second, negligible next to the memory.
-LAKE_TO_CSV = 1.0
-EPHEMERAL_HEADROOM_MB = 512
+# Lambda's default /tmp: nothing is staged there (the lake streams to S3 from memory).
+EPHEMERAL_MB = 512
 
 # EventBridge Scheduler's recurring forms; a one-time at(...) would reconcile once only.
 SCHEDULE_EXPRESSION = re.compile(r"(rate|cron)\(\S.*\)")
@@ -97,10 +86,8 @@ class StackSettings:
 
     @property
     def ephemeral_storage_mb(self) -> int:
-        """Ephemeral storage sized for the lake file of the largest file allowed (LAKE_TO_CSV)."""
-        largest_text = max(self.max_object_bytes, contract.DEFAULT_MAX_DECOMPRESSED_BYTES)
-        needed = math.ceil(largest_text * LAKE_TO_CSV / MIB) + EPHEMERAL_HEADROOM_MB
-        return min(MAX_EPHEMERAL_MB, max(MIN_EPHEMERAL_MB, needed))
+        """Lambda's default: the lake's Parquet goes to S3 as it is encoded, not to /tmp."""
+        return EPHEMERAL_MB
 
     @property
     def lambda_log_level(self) -> str:

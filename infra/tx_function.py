@@ -118,7 +118,6 @@ def summarizer_function(
         timeout=settings.timeout,
         reserved_concurrent_executions=settings.reserved_concurrency,
         environment={"variables": variables},
-        # /tmp holds the lake file of the object being summarized (see tx_config).
         ephemeral_storage={"size": settings.ephemeral_storage_mb},
         logging_config={
             "log_format": "JSON",

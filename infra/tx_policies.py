@@ -146,11 +146,12 @@ def recipient_identity_arns(
 def lake_write_statement(lake_bucket_arn: str, prefix: str = "transactions") -> dict[str, Any]:
     """Put objects under the lake prefix only. A multipart upload's create, parts and complete
     are authorized as s3:PutObject; aborting one (a rejected file's, a failed upload's) is
-    s3:AbortMultipartUpload."""
+    s3:AbortMultipartUpload; s3:GetObject lets a retried Complete that answers NoSuchUpload
+    check (HeadObject) that the object at the key is the one these parts made."""
     return {
         "Sid": "WriteLake",
         "Effect": "Allow",
-        "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
+        "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"],
         "Resource": f"{lake_bucket_arn}/{prefix.strip('/')}/*",
     }
 

@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 from tx_config import StackSettings
+from txsummary import contract
 
 
 def settings_from(values: dict[str, str]) -> StackSettings:
@@ -27,7 +28,7 @@ def test_fresh_stack_gets_the_documented_defaults() -> None:
         key_prefix=None,
         alarm_email=None,
         log_level="INFO",
-        max_object_bytes=2147483648,
+        max_object_bytes=4294967296,
         metrics_namespace="txsummary",
         force_destroy=False,
         email_from=None,
@@ -128,3 +129,18 @@ def test_bad_email_settings_fail_as_the_function_would(config: dict[str, str], s
     # Given e-mail settings the function's own parser refuses / Then the program stops first
     with pytest.raises(ValueError, match=says):
         settings_from(config)
+
+
+def test_nothing_is_staged_so_ephemeral_storage_is_lambdas_default() -> None:
+    # Given the largest object allowed, the default or raised / Then /tmp stays at 512 MB: the
+    # lake's Parquet goes to S3 as it is encoded
+    assert settings_from({}).ephemeral_storage_mb == 512
+    assert settings_from({"maxObjectBytes": str(8 * 1024**3)}).ephemeral_storage_mb == 512
+
+
+def test_the_object_limit_defaults_to_the_decompression_limit() -> None:
+    # The timeout allows more (see the derivation in contract.py); the 4 GiB of text the core
+    # reads at most is the bound, so a larger plain CSV would be refused by it anyway
+    assert (
+        StackSettings().max_object_bytes == contract.DEFAULT_MAX_DECOMPRESSED_BYTES == 4 * 1024**3
+    )

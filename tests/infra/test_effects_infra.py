@@ -228,7 +228,7 @@ def test_email_statement_is_send_on_the_identity_only() -> None:
 def test_lake_statement_is_put_and_abort_under_the_prefix_only() -> None:
     # a multipart upload's parts are PutObject; a rejected file's upload is aborted
     statement = tx_policies.lake_write_statement(LAKE_ARN)
-    assert statement["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    assert statement["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
     assert statement["Resource"] == f"{LAKE_ARN}/{LAKE_PREFIX}/*"
 
 

@@ -296,7 +296,11 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
     if program.of_type(DATABASE):
         lake_arn = lake_bucket_of(program).outputs["arn"]
         expected.append(
-            (["s3:AbortMultipartUpload", "s3:PutObject"], f"{lake_arn}/transactions/*", None)
+            (
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                f"{lake_arn}/transactions/*",
+                None,
+            )
         )
     assert sorted(grants, key=json.dumps) == sorted(expected, key=json.dumps)
     assert all(s["Effect"] == "Allow" for s in document["Statement"])
@@ -317,7 +321,7 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
             300,
             {
                 "LOG_LEVEL": "INFO",
-                "MAX_OBJECT_BYTES": "2147483648",
+                "MAX_OBJECT_BYTES": "4294967296",
                 "METRICS_NAMESPACE": "txsummary",
                 "SUMMARY_TABLE": "summaries-8a9b0c1",
                 "UPLOAD_BUCKET": "uploads-0a1b2c3",
@@ -354,8 +358,8 @@ def test_function_settings(
     assert function.inputs["memorySize"] == memory
     assert function.inputs["timeout"] == timeout
     assert function.inputs["environment"] == {"variables": env}
-    # room for the lake file of the largest CSV text allowed (4 GiB decompressed) + 512 MB
-    assert function.inputs["ephemeralStorage"] == {"size": 4608}
+    # Lambda's default /tmp: the lake streams to S3, nothing is staged
+    assert function.inputs["ephemeralStorage"] == {"size": 512}
     assert function.inputs["role"] == function_role(program).outputs["arn"]
     assert function.inputs["loggingConfig"] == {
         "logFormat": "JSON",

@@ -267,12 +267,12 @@ def test_too_large_object_is_rejected_without_being_read(
 def test_too_large_per_event_size_skips_getobject(
     aws: None, make_event: MakeEvent, records: Records
 ) -> None:
-    # The event already says 3 GiB: no GetObject (the bucket does not exist, which would raise)
+    # The event already says 5 GiB: no GetObject (the bucket does not exist, which would raise)
     deps = lambda_handler._deps()
-    event = make_event(("huge.csv", {"size": 3 * 1024**3}), bucket="no-such-bucket")
+    event = make_event(("huge.csv", {"size": 5 * 1024**3}), bucket="no-such-bucket")
     assert lambda_handler.process_event(event, deps) == {"huge.csv": "rejected"}
-    assert records[0]["size"] == 3 * 1024**3
-    assert records[0]["max_object_bytes"] == 2 * 1024**3
+    assert records[0]["size"] == 5 * 1024**3
+    assert records[0]["max_object_bytes"] == 4 * 1024**3
 
 
 def test_duplicate_delivery_gives_the_same_record_twice(

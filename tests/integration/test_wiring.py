@@ -338,7 +338,7 @@ def test_a_too_large_object_is_recorded_and_mailed_once_without_being_read(
 ) -> None:
     # Given an event for an object over the size limit (in a bucket that does not exist, so
     # any read would fail)
-    event = make_event(("huge.csv", {"size": 3 * 1024**3, "eTag": "e1"}), bucket="nowhere")
+    event = make_event(("huge.csv", {"size": 5 * 1024**3, "eTag": "e1"}), bucket="nowhere")
     # When it is delivered twice / Then it is rejected, then a duplicate, and never read
     assert invoke(event) == {"huge.csv": "rejected"}
     assert invoke(event) == {"huge.csv": "duplicate"}

@@ -26,7 +26,7 @@ def test_defaults_when_unset() -> None:
     # Given an empty environment / When read / Then every default is the contract's
     assert Settings.from_env({}) == Settings(
         log_level="INFO",
-        max_object_bytes=2147483648,
+        max_object_bytes=4294967296,
         metrics_namespace="txsummary",
         function_name="txsummary-local",
         max_decompressed_bytes=4 << 30,

@@ -1,9 +1,11 @@
 """The transactions lake: every valid row of every file, as Parquet that Athena queries.
 
 A :class:`LakeWriter` is the summarizer's ``on_rows`` consumer: each chunk's frame of valid rows
-becomes one row group of a Parquet file in local temporary storage while the file streams.
-Nothing is published until :meth:`LakeWriter.commit`, called once the whole file proved valid;
-a rejected file is :meth:`LakeWriter.discard`-ed and leaves nothing in the lake.
+becomes one row group of a Parquet file, encoded on a writer thread into memory and sent to S3 as
+the parts of a multipart upload while the file streams (:class:`PartSink`), so neither memory
+nor ephemeral storage bounds the object's size. Nothing is visible until
+:meth:`LakeWriter.commit` completes the upload, once the whole file proved valid; a rejected
+file is :meth:`LakeWriter.discard`-ed: its upload is aborted and leaves nothing in the lake.
 
 The object key is a function of the source bucket, key and version and of the upload date, so
 a redelivered event overwrites the same object instead of adding a second copy. Columns are built
@@ -13,14 +15,13 @@ from the frame's arrays with no per-row Python: the decimal ``amount`` shares it
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import hashlib
-import os
 import queue
 import re
-import tempfile
 import threading
 from datetime import date
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from txsummary.aws.multipart import PART_BYTES, PartSink
 from txsummary.contract import GLUE_COLUMNS, LAKE_PARTITION, LAKE_PREFIX
 from txsummary.core.frame import ARROW_POOL
 
@@ -42,7 +44,6 @@ _AMOUNT_WRITE_TYPE = pa.decimal64(18, 2)
 COMPRESSION = "zstd"  # for the Id column; Athena reads it, and level 1 is fast
 COMPRESSION_LEVEL = 1
 _STEM_CHARS = 48
-_PENDING = 2  # chunks queued for the writer thread
 
 _ARROW_TYPES = {
     "string": pa.string(),
@@ -96,19 +97,23 @@ def lake_key(
     return f"{prefix}/{LAKE_PARTITION}={upload_date.isoformat()}/{stem}-{digest}.parquet"
 
 
+class _State(enum.Enum):
+    OPEN = "open"
+    COMMITTED = "committed"
+    DISCARDED = "discarded"
+
+
 class LakeWriter:
     """Write one object version's valid rows to the lake.
 
     Call it (it is the ``on_rows`` callback) with each chunk's frame, then :meth:`commit` once
-    the file is valid, or :meth:`discard`. Use it as a context manager so the temporary file
-    is removed whatever happens. ``upload_date`` must come from the object (its LastModified
-    in UTC), not from the clock, so a redelivery on another day writes the same key.
+    the file is valid, or :meth:`discard`. Use it as a context manager so an upload left open
+    by an error is aborted. ``upload_date`` must come from the object (its LastModified in
+    UTC), not from the clock, so a redelivery on another day writes the same key.
     """
 
-    # With the lake on, the summary runs one fast-path worker and the Parquet encoding runs on
-    # a writer thread: on 2 cores, 1e7 rows took 3.0-3.1 s at a 244-249 MiB peak, against
-    # 2.9-3.3 s at 284-307 MiB with two workers (more chunks and row frames in flight), over
-    # the 256 MiB limit.
+    # With the lake on the summary runs one fast-path worker: each chunk in flight holds its
+    # rows frame, and with two workers the peak went over 256 MiB (bench/notes.md).
     SUMMARY_WORKERS = 1
 
     def __init__(
@@ -120,64 +125,82 @@ class LakeWriter:
         source_key: str,
         source_version: str,
         upload_date: date,
-        directory: str | Path | None = None,
         prefix: str = LAKE_PREFIX,
         background: bool = True,
+        part_bytes: int = PART_BYTES,
+        directory: object = None,  # ignored: nothing is staged on disk (older callers pass it)
     ) -> None:
-        self._client = client
         self.lake_bucket = lake_bucket
         self.key = lake_key(source_bucket, source_key, source_version, upload_date, prefix)
         self._source = (source_bucket, source_key, source_version)
-        fd, name = tempfile.mkstemp(suffix=".parquet", prefix="lake-", dir=directory)
-        os.close(fd)
-        self.path = Path(name)
+        self._sink = PartSink(client, lake_bucket, self.key, part_bytes)
         self._writer: pq.ParquetWriter | None = None
         self.rows = 0
         self.row_groups = 0
-        self._done = False
-        # Parquet encoding releases the GIL, so a writer thread can overlap it with the
-        # summarizer's one worker (SUMMARY_WORKERS): 1e7 rows in 3.0-3.1 s against 3.25-3.3 s
-        # written inline. The bounded queue keeps at most _PENDING chunks.
+        self._state = _State.OPEN
+        # Parquet encoding and the uploads release the GIL, so a writer thread overlaps them
+        # with the summarizer. A frame is handed over once the previous one is written, so
+        # the thread holds one frame, not a queue of them.
         self._background = background
-        self._pending: queue.Queue[pa.Table | None] = queue.Queue(maxsize=_PENDING)
+        self._pending: queue.Queue[pd.DataFrame | None] = queue.Queue(maxsize=1)
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+
+    @property
+    def upload_id(self) -> str | None:
+        """The multipart upload in progress, once the first part is sent."""
+        return self._sink.upload_id
+
+    @property
+    def parts(self) -> int:
+        """How many parts were sent (0: the file went as one PutObject)."""
+        return len(self._sink.parts)
 
     def __call__(self, frame: pd.DataFrame) -> None:
         self.write(frame)
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append one chunk's valid rows as one row group."""
-        if self._done:
-            raise RuntimeError("the lake file was already committed or discarded")
+        if self._state is not _State.OPEN:
+            raise RuntimeError(f"the lake file was already {self._state.value}")
         n = len(frame)
         if n == 0:
             return
         self._raise_failure()
-        table = self._table(frame, n)
         if self._background:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._drain, name="txsummary-lake", daemon=True
                 )
                 self._thread.start()
-            self._pending.put(table)
+            self._pending.join()  # the previous frame is written
+            self._pending.put(frame)
         else:
-            self._open().write_table(table, row_group_size=n)
+            self._write_group(frame)
         self.rows += n
         self.row_groups += 1
 
+    def _write_group(self, frame: pd.DataFrame) -> None:
+        table = self._table(frame, len(frame))
+        self._open().write_table(table, row_group_size=table.num_rows)
+
     def _drain(self) -> None:
-        """The writer thread: write each table as a row group, in order, until None."""
-        while (table := self._pending.get()) is not None:
-            if self._failure is None:
-                try:
-                    self._open().write_table(table, row_group_size=table.num_rows)
-                except BaseException as exc:  # re-raised on the caller's thread
-                    self._failure = exc
+        """The writer thread: write each frame as a row group, in order, until None."""
+        while True:
+            frame = self._pending.get()
+            try:
+                if frame is None:
+                    return
+                if self._failure is None and self._state is _State.OPEN:
+                    self._write_group(frame)
+            except BaseException as exc:  # re-raised on the caller's thread
+                self._failure = exc
+            finally:
+                del frame  # not held while waiting for the next
+                self._pending.task_done()
 
     def _join(self) -> None:
-        """Wait until every queued table is written."""
+        """Wait until every queued frame is written."""
         if self._thread is not None:
             self._pending.put(None)
             self._thread.join()
@@ -188,27 +211,30 @@ class LakeWriter:
             raise RuntimeError("writing the lake file failed") from self._failure
 
     def commit(self) -> str:
-        """Finish the Parquet file and upload it; returns the lake object's key. A file with no
-        valid rows still gets its (empty) object, so every valid file has exactly one."""
-        if self._done:
-            raise RuntimeError("the lake file was already committed or discarded")
+        """Finish the Parquet file and complete its upload; returns the lake object's key. A
+        file with no valid rows still gets its (empty) object, so every valid file has exactly
+        one. Committing again returns the same key."""
+        if self._state is _State.COMMITTED:
+            return self.key
+        if self._state is _State.DISCARDED:
+            raise RuntimeError("the lake file was already discarded")
         self._join()
         self._raise_failure()
-        self._open().close()
-        self._done = True
-        try:
-            self._client.upload_file(str(self.path), self.lake_bucket, self.key)
-        finally:
-            self._remove()
+        self._open().close()  # the footer, into the last part
+        self._sink.finish()
+        self._state = _State.COMMITTED
         return self.key
 
     def discard(self) -> None:
-        """Drop what was written (a rejected file): nothing reaches the lake."""
+        """Drop what was written (a rejected file): the upload is aborted, nothing is visible."""
+        if self._state is _State.COMMITTED:
+            raise RuntimeError("the lake file was already committed")
+        self._state = _State.DISCARDED  # the writer thread skips what is still queued
         self._join()
-        if self._writer is not None and not self._done:
-            self._writer.close()
-        self._done = True
-        self._remove()
+        self._sink.abort()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()  # its footer goes nowhere: the sink is aborted
 
     def __enter__(self) -> LakeWriter:
         return self
@@ -219,14 +245,20 @@ class LakeWriter:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not self._done:
+        if self._state is not _State.OPEN:
+            return
+        if exc is None:
             self.discard()
-        self._remove()
+            return
+        # The block's own error is what Lambda must see; an upload the abort misses is
+        # removed by the bucket's lifecycle rule.
+        with contextlib.suppress(Exception):
+            self.discard()
 
     def _open(self) -> pq.ParquetWriter:
         if self._writer is None:
             self._writer = pq.ParquetWriter(
-                self.path,
+                self._sink,
                 _WRITE_SCHEMA,
                 compression=_COMPRESSION,
                 compression_level={"id": COMPRESSION_LEVEL},
@@ -242,10 +274,11 @@ class LakeWriter:
     def _table(self, frame: pd.DataFrame, n: int) -> pa.Table:
         cents = _int64(frame["amount_cents"])
         bucket, key, version = self._source
+        constant = _zeros(n)
         columns: list[Any] = [
-            _repeat(bucket, n),
-            _repeat(key, n),
-            _repeat(version, n),
+            _repeat(bucket, constant),
+            _repeat(key, constant),
+            _repeat(version, constant),
             _int64(frame["line"]),
             _strings(frame["id"]),
             _strings(frame["date"]),
@@ -256,9 +289,6 @@ class LakeWriter:
             cents,
         ]
         return pa.Table.from_arrays(columns, schema=_WRITE_SCHEMA)
-
-    def _remove(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 def _column(series: pd.Series[Any]) -> pa.Array:
@@ -281,10 +311,14 @@ def _strings(series: pd.Series[Any]) -> pa.Array:
     )
 
 
-def _repeat(value: str, n: int) -> pa.Array:
-    """A constant column as a dictionary of one value: n zero indices, no n strings."""
-    indices = pa.array(np.zeros(n, dtype=np.int32))
-    return pa.DictionaryArray.from_arrays(indices, pa.array([value]))
+def _zeros(n: int) -> pa.Array:
+    return pa.array(np.zeros(n, dtype=np.int32))
+
+
+def _repeat(value: str, zeros: pa.Array) -> pa.Array:
+    """A constant column as a dictionary of one value: zero indices (shared by the three
+    source columns), no n strings."""
+    return pa.DictionaryArray.from_arrays(zeros, pa.array([value]))
 
 
 def _decimal64_from_cents(cents: pa.Array) -> pa.Array:
