@@ -3,6 +3,8 @@ follows the CPUs the process may use."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.unit.streams import measure
@@ -42,7 +44,7 @@ def test_workers_follow_the_cpus_the_process_may_use(
     monkeypatch: pytest.MonkeyPatch, cpus: int, workers: int
 ) -> None:
     # Given a process allowed to run on `cpus` CPUs
-    monkeypatch.setattr(summarize.os, "sched_getaffinity", lambda _pid: set(range(cpus)))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)))
     # Then one worker per CPU, at most MAX_WORKERS
     assert summarize.default_workers() == workers
     assert summarize.MAX_WORKERS == 6
