@@ -26,6 +26,13 @@ from bench.startup import FIRST_FILE_CODE
 
 PACKAGE = ROOT / "lambda" / "txsummary"
 IMAGE_VENVS = ROOT / ".cache" / "image-venv"
+# As root, read-only by permissions means nothing: a mount namespace with read-only bind mounts
+# of the package copy and the interpreter's venv (so nothing is written to either), else
+# the run as nobody.
+READ_ONLY_MOUNTS = (
+    'for p in "$@"; do [ "$p" = -- ] && break; mount --bind -o ro "$p" "$p" || exit 97; done; '
+    'while [ "$1" != -- ]; do shift; done; shift; exec "$@"'
+)
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 HEAVY = ("pandas", "numpy", "pyarrow", "boto3", "botocore", "aws_lambda_powertools", "jinja2")
 
@@ -34,6 +41,7 @@ HEAVY = ("pandas", "numpy", "pyarrow", "boto3", "botocore", "aws_lambda_powertoo
 class Bytecode:
     python: str
     data: DataFile
+    how: str = "file permissions"  # how the copies were made read-only
     times: dict[str, list[float]] = field(default_factory=dict)  # variant -> walls
     failed: str | None = None
     wrote_bytecode: bool = False  # the read-only copy got a __pycache__: not read-only
@@ -64,10 +72,22 @@ def _read_only_copy(root: Path, compiled: bool, python: str) -> Path:
     return target
 
 
-def bench_bytecode(data: DataFile, runs: int) -> Bytecode:
-    python = _python()
+def _read_only(paths: list[Path]) -> tuple[list[str], str] | None:
+    """A command prefix that runs its command with ``paths`` read-only, and how."""
+    if os.geteuid() != 0:
+        return [], "file permissions"
+    if shutil.which("unshare"):
+        prefix = ["unshare", "-m", "sh", "-c", READ_ONLY_MOUNTS, "sh", *map(str, paths), "--"]
+        if subprocess.run([*prefix, "true"], capture_output=True, check=False).returncode == 0:
+            return prefix, "read-only bind mounts in a mount namespace (as root)"
+    if shutil.which("setpriv"):
+        return NOBODY, "file permissions, run as nobody"
+    return None
+
+
+def bench_bytecode(data: DataFile, runs: int, python: str | None = None) -> Bytecode:
+    python = python or _python()
     result = Bytecode(python, data)
-    drop = NOBODY if os.geteuid() == 0 and shutil.which("setpriv") else []
     print(f"== bytecode: read-only package, with and without .pyc ({python})", flush=True)
     scratch = Path(tempfile.mkdtemp(prefix="txsummary-bench-pyc-"))
     scratch.chmod(0o755)
@@ -77,13 +97,21 @@ def bench_bytecode(data: DataFile, runs: int) -> Bytecode:
             "with .pyc (unchecked-hash)": _read_only_copy(scratch, True, python),
         }
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        venv = Path(python).parent.parent
+        shield = {label: _read_only([root, venv]) for label, root in roots.items()}
+        if any(s is None for s in shield.values()):
+            result.failed = "no way to make the copies read-only as root (unshare, setpriv)"
+            return result
+        result.how = next(s[1] for s in shield.values() if s is not None)
         for label in roots:
             result.times[label] = []
         for i in range(runs + 1):  # the first round untimed
             items = list(roots.items())
             for label, root in items[i % 2 :] + items[: i % 2]:
+                prefix = shield[label]
+                assert prefix is not None
                 run = run_process(
-                    [*drop, python, "-c", FIRST_FILE_CODE, str(data.path)],
+                    [*prefix[0], python, "-c", FIRST_FILE_CODE, str(data.path.resolve())],
                     {**env, "PYTHONPATH": str(root)},
                 )
                 if run.returncode != 0:
@@ -110,7 +138,8 @@ def bytecode_section(result: Bytecode | None) -> list[str]:
         "",
         f"`{os.path.relpath(result.python, ROOT)}`, `python -c` importing `txsummary.handler` "
         f"and summarizing the {result.data.label} file, the package on `PYTHONPATH` from a "
-        "read-only copy (as Lambda's `/var/task`), `PYTHONDONTWRITEBYTECODE` unset; interleaved "
+        f"read-only copy (as Lambda's `/var/task`; {result.how}), `PYTHONDONTWRITEBYTECODE` "
+        "unset; interleaved "
         "after one untimed round. The `.pyc` copy was made by `python -m compileall -q "
         "--invalidation-mode unchecked-hash`, as in the Dockerfile.",
         "",
