@@ -11,6 +11,7 @@ from bench.common import (
     DUCKDB,
     LAKE,
     NAIVE,
+    NAIVE_MAX_ROWS,
     NOTES,
     POLARS,
     ROOT,
@@ -115,7 +116,11 @@ def _whole_section(results: Results, repeat: int) -> list[str]:
         f"{runs_text(repeat)} per file, round-robin with a rotating start. Peak RSS is the child's "
         "`ru_maxrss` from `os.wait4`. txsummary is `.venv/bin/txsummary summarize PATH "
         "--format json`; the others are `python bench/peers/SCRIPT.py PATH`, the lake "
-        "variant `python bench/peers/txsummary_inproc.py --lake PATH`.",
+        "variant `python bench/peers/txsummary_inproc.py --lake PATH` (a `LakeWriter` whose "
+        "Parquet is written and committed to a client that uploads nothing), and its peer "
+        "`bench/peers/duckdb_parquet.py`, DuckDB's `COPY (SELECT ... FROM read_csv(...)) TO "
+        "'x.parquet'` with the lake's columns. Naive pandas is not run above "
+        f"{NAIVE_MAX_ROWS:,} rows.",
         "",
     ]
     for data in results.files:

@@ -8,7 +8,9 @@ file: what a warm Lambda pays per object once its imports are done (the S3 read 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import inspect
 import json
 import sys
 import tempfile
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from txsummary.core.model import Summary
-from txsummary.core.summarize import summarize_stream
+from txsummary.core.summarize import DEFAULT_WORKERS, summarize_stream
 
 
 def comparable(summary: Summary) -> dict[str, Any]:
@@ -53,35 +55,53 @@ def load() -> Callable[[str], dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------------- lake on
-# Issue 9: summarize_stream(..., on_rows=<LakeWriter>). Reported as not available (ImportError
-# from load_lake) while txsummary.aws.lake is not importable or does not fit open_lake. The
-# Parquet goes to a temporary directory and is never uploaded: this measures the writing.
+# summarize_stream(..., on_rows=<LakeWriter>), relying only on the writer's interface: built
+# with a client, the lake bucket and the source's names, called with each chunk's rows, then
+# commit() (or discard() when the file fails). Keyword arguments the writer does not take are
+# left out, so a writer that streams to S3 and one staged in a directory both fit. The client
+# takes every call and uploads nothing (parts are read, so their bytes are made): this measures
+# the writing. Reported as not available (ImportError from load_lake) when it does not fit.
 
 OnRows = Callable[[Any], None]  # called with each chunk's valid rows (a pandas DataFrame)
+_SOURCE = {"source_bucket": "bench", "source_version": "v1", "upload_date": date(2026, 1, 1)}
 
 
 class _NoUpload:
-    """Stands in for the S3 client: the finished Parquet file is not sent anywhere."""
+    """Stands in for the S3 client: accepts any call; nothing is sent anywhere."""
 
-    def upload_file(self, filename: str, bucket: str, key: str) -> None:
-        pass
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            body: Any = kwargs.get("Body")
+            if hasattr(body, "read"):
+                body.read()
+            if name == "create_multipart_upload":
+                return {"UploadId": "bench-upload"}
+            if name == "upload_part":
+                return {"ETag": f'"bench-{kwargs.get("PartNumber", 0)}"'}
+            return {} if name.endswith(("_upload", "_object", "_part")) else None
+
+        return call
+
+
+def _accepted(writer_class: type, offered: dict[str, Any]) -> dict[str, Any]:
+    parameters = inspect.signature(writer_class).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return offered
+    return {k: v for k, v in offered.items() if k in parameters}
 
 
 @contextmanager
 def open_lake(path: str, workdir: Path) -> Iterator[OnRows]:
-    """One LakeWriter for one file, committed on exit: the Parquet file is written and closed
-    as in the function, then handed to a client that uploads nothing."""
+    """One LakeWriter for one file, committed when the summary succeeded, else discarded."""
     lake = importlib.import_module("txsummary.aws.lake")
-    with lake.LakeWriter(
-        _NoUpload(),
-        "bench-lake",
-        source_bucket="bench",
-        source_key=Path(path).name,
-        source_version="v1",
-        upload_date=date(2026, 1, 1),
-        directory=workdir,
-    ) as writer:
-        yield writer
+    offered = {**_SOURCE, "source_key": Path(path).name, "directory": workdir}
+    writer = lake.LakeWriter(_NoUpload(), "bench-lake", **_accepted(lake.LakeWriter, offered))
+    with writer if hasattr(writer, "__enter__") else contextlib.nullcontext(writer):
+        try:
+            yield writer
+        except BaseException:
+            writer.discard()
+            raise
         writer.commit()
 
 
@@ -91,14 +111,19 @@ def answer_lake(path: str) -> dict[str, Any]:
         open_lake(path, Path(workdir)) as on_rows,
         open(path, "rb") as stream,
     ):
-        # As the function runs it (txsummary.service): the writer says how many workers.
-        workers: int = getattr(on_rows, "SUMMARY_WORKERS")  # noqa: B009 - OnRows has no such field
+        # As the function runs it: the writer may say how many summary workers fit with it.
+        workers = int(getattr(on_rows, "SUMMARY_WORKERS", DEFAULT_WORKERS))
         summary: Summary = summarize_stream(stream, path, on_rows=on_rows, workers=workers)
         return comparable(summary)
 
 
 def load_lake() -> Callable[[str], dict[str, Any]]:
-    importlib.import_module("txsummary.aws.lake")  # ImportError: "not available"
+    lake = importlib.import_module("txsummary.aws.lake")  # ImportError: "not available"
+    writer_class = getattr(lake, "LakeWriter", None)
+    if writer_class is None or not all(
+        hasattr(writer_class, m) for m in ("__call__", "commit", "discard")
+    ):
+        raise ImportError("txsummary.aws.lake.LakeWriter lacks __call__, commit or discard")
     return answer_lake
 
 
