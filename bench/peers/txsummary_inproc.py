@@ -20,8 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from txsummary.core.model import Summary
-from txsummary.core.summarize import DEFAULT_WORKERS, summarize_stream
+from txsummary import Summary, summarize_stream
 
 
 def comparable(summary: Summary) -> dict[str, Any]:
@@ -112,8 +111,12 @@ def answer_lake(path: str) -> dict[str, Any]:
         open(path, "rb") as stream,
     ):
         # As the function runs it: the writer may say how many summary workers fit with it.
-        workers = int(getattr(on_rows, "SUMMARY_WORKERS", DEFAULT_WORKERS))
-        summary: Summary = summarize_stream(stream, path, on_rows=on_rows, workers=workers)
+        workers = getattr(on_rows, "SUMMARY_WORKERS", None)
+        summary: Summary = (
+            summarize_stream(stream, path, on_rows=on_rows)
+            if workers is None
+            else summarize_stream(stream, path, on_rows=on_rows, workers=int(workers))
+        )
         return comparable(summary)
 
 
