@@ -25,7 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
-	$(BIN)/python bench/run.py --rows 1000000 10000000 --quoted-rows 1000000 --write docs/BENCHMARKS.md
+	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
 
 demo: $(STAMP)
 	$(BIN)/txsummary demo

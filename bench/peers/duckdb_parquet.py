@@ -1,12 +1,12 @@
 """Peer for the lake: DuckDB converting the CSV to Parquet, Transaction as exact DECIMAL(18,2).
 
-    python bench/peers/duckdb_parquet.py PATH   -> one JSON line: {"rows": N, "parquet_bytes": B}
+    python bench/peers/duckdb_parquet.py PATH   -> {"transactions": N, "parquet_bytes": B}
 
 What a user would run instead of txsummary's lake: one ``COPY (SELECT ... FROM read_csv(...))
 TO 'x.parquet'``, default threads and DuckDB's default Parquet settings, the amounts exact
-(DECIMAL(18,2) on INT64, as the lake stores them). The Parquet goes to a temporary directory
-and is deleted. ``load()`` is what bench/peers/warm.py calls once after the import; each call
-of the function it returns converts the file afresh.
+(DECIMAL(18,2) on INT64, as the lake stores them). It writes the file's three columns, not the
+lake's eleven: the plain conversion is what a user would write, so the stricter peer. The
+Parquet goes to a temporary directory and is deleted.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def load() -> Callable[[str], dict[str, Any]]:
             done = connection.execute(COPY.format(path=_literal(path), out=_literal(out)))
             row = done.fetchone()
             rows = int(row[0]) if row is not None else 0
-            return {"rows": rows, "parquet_bytes": os.path.getsize(out)}
+            return {"transactions": rows, "parquet_bytes": os.path.getsize(out)}
 
     return answer
 

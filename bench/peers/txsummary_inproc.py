@@ -17,8 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from txsummary.core.model import Summary
-from txsummary.core.summarize import summarize_stream
+from txsummary import Summary, summarize_stream
 
 
 def comparable(summary: Summary) -> dict[str, Any]:

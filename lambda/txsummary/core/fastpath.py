@@ -16,19 +16,21 @@ The proof that pyarrow read the chunk as the strict parser would:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from txsummary.core import frame as engine
-from txsummary.core.frame import ARROW_POOL
+from txsummary.core.arrow import ARROW_POOL
 from txsummary.core.ids import BITMAP_LIMIT
 from txsummary.core.model import Partial
 from txsummary.core.rules import DateCache, Layout, ParsedDate, cached_date, check_amounts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Fewer, larger record batches: less per-batch work in the reader.
 _BLOCK_SIZE = 16 << 20
@@ -94,6 +96,10 @@ def prepare_columns(
         text_ids = ids.cast(pa.string()).to_pylist()
         if any(t != t.strip() for t in text_ids):
             return None
+    # Here, not at the top: the checks above need no pandas, so the first chunks are read
+    # and checked while pandas is still being imported (core.summarize).
+    from txsummary.core import frame as engine  # noqa: PLC0415
+
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     partial = engine.aggregate(engine.aggregation_frame(codes, distinct, checked.cents), dates)
     rows = None

@@ -8,18 +8,24 @@ Each chunk of whole records becomes pandas DataFrames by one of two paths:
   fast path declines. It finds every offending line with its reason.
 Both check values with the same rule functions (core.rules) and send their valid rows through
 the same aggregation (core.frame.aggregate). The fast path never reports errors.
+
+Start-up: pandas (for the aggregation and the careful path) is imported on a thread when the
+first file starts, while the first chunks are read, parsed and checked: pyarrow's reader and
+numpy release the GIL, and nothing before the aggregation needs pandas. Until it is in, a few
+more chunks than usual are read ahead.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import pandas as pd
-
-from txsummary.core.careful import check_rows, read_candidates
 from txsummary.core.chunks import (
     MAX_RECORD_BYTES,
     StreamError,
@@ -34,10 +40,28 @@ from txsummary.core.model import Summary
 from txsummary.core.rules import Layout
 from txsummary.core.state import FileChecks
 
-DEFAULT_CHUNK_SIZE = 4 << 20
-DEFAULT_WORKERS = 2
+if TYPE_CHECKING:
+    import pandas as pd
 
-RowsHook = Callable[[pd.DataFrame], None]
+DEFAULT_CHUNK_SIZE = 4 << 20
+# Lambda's largest size has 6 vCPUs; past that the reading and the in-order settling on the
+# main thread bound the speed, and each worker holds one more chunk.
+MAX_WORKERS = 6
+# Chunks read ahead, beyond the usual window, while pandas is still being imported, so that
+# reading the stream (from S3, gunzipped) also overlaps the import. Not more workers: each
+# thread that allocates gets a malloc arena of its own, which held more memory at the peak.
+STARTUP_AHEAD = 2
+_ENGINE = ("txsummary.core.frame", "txsummary.core.careful")
+
+
+def default_workers() -> int:
+    """One fast-path worker per CPU this process may run on, from 1 to MAX_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+DEFAULT_WORKERS = default_workers()
+
+RowsHook = Callable[["pd.DataFrame"], None]
 _Pending = tuple[bytes, int, "Future[Prepared | None]"]
 
 # Tests only: "fast" makes a declined chunk fail the run (FastPathDeclined), "careful" never
@@ -64,13 +88,15 @@ def summarize_stream(
 
     Raises InvalidFileError listing every offending line when the data breaks a rule; a
     partial balance is a wrong balance, so an invalid file gets no summary. I/O errors from
-    the stream propagate unchanged. At most ``workers + 1`` chunks are held at once.
+    the stream propagate unchanged. At most ``workers + 1`` chunks are held at once (while
+    pandas is still being imported, ``STARTUP_AHEAD`` more).
 
     ``on_rows``, if given, is called in file order with each chunk's valid rows as a DataFrame
     (columns core.frame.ROW_COLUMNS). The file may still be rejected after some calls.
     """
     file = _File(source, on_rows)
     window: deque[_Pending] = deque()
+    loading = _import_engine_ahead()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="txsummary") as pool:
         try:
             blocks = raw_blocks(
@@ -80,7 +106,8 @@ def summarize_stream(
                 data, line = file.admit(chunk.data, chunk.first_line)
                 if data:
                     window.append((data, line, file.submit(pool, data, line)))
-                if len(window) > workers:
+                ahead = STARTUP_AHEAD if loading is not None and loading.is_alive() else 0
+                while len(window) > workers + ahead:
                     file.settle(*window.popleft())
             while window:
                 file.settle(*window.popleft())
@@ -134,10 +161,27 @@ class _File:
         if _FORCE_PATH == "fast":
             raise FastPathDeclined(f"chunk at line {line}")
         assert self.layout is not None
+        from txsummary.core.careful import check_rows, read_candidates  # noqa: PLC0415 - pandas
+
         found = read_candidates(data, line, self.layout, self.checks.errors, clean)
         rows = check_rows(found, self.checks, self.on_rows is not None)
         if rows is not None and self.on_rows is not None:
             self.on_rows(rows)
+
+
+def _import_engine_ahead() -> threading.Thread | None:
+    """Import pandas and the modules that need it on a thread, unless already imported. Workers
+    that reach the aggregation before it is done wait on Python's import lock."""
+    if all(name in sys.modules for name in _ENGINE):
+        return None
+    thread = threading.Thread(target=_import_engine, name="txsummary-import", daemon=True)
+    thread.start()
+    return thread
+
+
+def _import_engine() -> None:
+    for name in _ENGINE:
+        importlib.import_module(name)
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -148,4 +192,10 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-__all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_WORKERS", "InvalidFileError", "summarize_stream"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_WORKERS",
+    "InvalidFileError",
+    "default_workers",
+    "summarize_stream",
+]

@@ -1,0 +1,13 @@
+"""The Arrow memory pool for chunk-sized buffers; imports pyarrow only (no pandas).
+
+Chunk-sized Arrow buffers come from glibc's malloc, not pyarrow's default mimalloc: buffers made
+on a worker thread and freed on another went back to the OS and every new one page-faulted
+afresh, and mimalloc held more at the peak. Passed per call, so other pyarrow users in the
+process are unaffected.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+ARROW_POOL = pa.system_memory_pool()
