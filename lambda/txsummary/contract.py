@@ -38,8 +38,8 @@ class Env:
 
 # -- Defaults ----------------------------------------------------------------------------------
 DEFAULT_LOG_LEVEL: Final = "INFO"
-# Larger objects are rejected unread. The lake no longer stages in /tmp, so only the timeout
-# bounds this: at the default memory and timeout the measured throughput allows well above
+# Larger objects are rejected unread. Nothing is staged in /tmp, so only the timeout bounds
+# this: at the default memory and timeout the measured throughput allows well above
 # 4 GiB (bench/notes.md), so the decompression limit is the bound, compressed or not.
 DEFAULT_MAX_OBJECT_BYTES: Final = MAX_DECOMPRESSED_BYTES  # 4 GiB
 DEFAULT_MAX_DECOMPRESSED_BYTES: Final = MAX_DECOMPRESSED_BYTES  # the core's own limit, 4 GiB
