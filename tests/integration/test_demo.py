@@ -154,3 +154,8 @@ def test_demo_shows_the_record_the_email_and_the_lake_then_a_duplicate(
         "e-mails sent by the second delivery: 0 (no second e-mail); items: 1; lake objects: 1"
         in (again)
     )
+    # And an upload whose event was dropped gets its verdict from the reconcile
+    swept = text.split("its event dropped", 1)[1]
+    assert "INFO summarized s3://txsummary-uploads-local/no-event/transactions.csv" in swept
+    assert "reconciled: 1 of 1 missing versions processed, 0 left" in swept
+    assert "items: 2; lake objects: 2" in swept
