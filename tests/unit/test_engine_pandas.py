@@ -1,4 +1,4 @@
-"""pandas is the engine: both paths aggregate through core.frame.aggregate, and on_rows gets
+"""pandas is the engine: both paths aggregate through core.aggregate.aggregate, and on_rows gets
 each chunk's valid rows as a DataFrame."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.core import frame as engine
+from txsummary.core import aggregate as engine
 from txsummary.core.model import Partial
 from txsummary.core.rules import DateCache
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from txsummary.contract import GLUE_COLUMNS, LAKE_PARTITION, LAKE_PREFIX
-from txsummary.core.frame import ARROW_POOL
+from txsummary.core.aggregate import ARROW_POOL
 
 if TYPE_CHECKING:
     import pandas as pd

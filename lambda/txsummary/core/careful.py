@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from txsummary.core import frame as engine
+from txsummary.core import aggregate as engine
 from txsummary.core.errors import shown
 from txsummary.core.records import records
 from txsummary.core.rules import (

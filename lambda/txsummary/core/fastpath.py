@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from txsummary.core import frame as engine
-from txsummary.core.frame import ARROW_POOL
+from txsummary.core import aggregate as engine
+from txsummary.core.aggregate import ARROW_POOL
 from txsummary.core.ids import BITMAP_LIMIT
 from txsummary.core.model import Partial
 from txsummary.core.rules import DateCache, Layout, ParsedDate, cached_date, check_amounts

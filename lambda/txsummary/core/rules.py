@@ -5,7 +5,7 @@
 - the year-mixing rule: :class:`YearForm`;
 - the amount rule: :func:`check_amounts`, vectorized over an Arrow array of texts (the careful
   path calls it on the rows it collected; :func:`parse_amount` is the one-value form).
-The credit/debit split lives in the one aggregation, :func:`txsummary.core.frame.aggregate`.
+The credit/debit split lives in the one aggregation, :func:`txsummary.core.aggregate.aggregate`.
 """
 
 from __future__ import annotations

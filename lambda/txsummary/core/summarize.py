@@ -7,7 +7,7 @@ Each chunk of whole records becomes pandas DataFrames by one of two paths:
 - the careful path (:mod:`txsummary.core.careful`): a strict parser, record by record, when the
   fast path declines. It finds every offending line with its reason.
 Both check values with the same rule functions (core.rules) and send their valid rows through
-the same aggregation (core.frame.aggregate). The fast path never reports errors.
+the same aggregation (core.aggregate.aggregate). The fast path never reports errors.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def summarize_stream(
     the stream propagate unchanged. At most ``workers + 1`` chunks are held at once.
 
     ``on_rows``, if given, is called in file order with each chunk's valid rows as a DataFrame
-    (columns core.frame.ROW_COLUMNS). The file may still be rejected after some calls.
+    (columns core.aggregate.ROW_COLUMNS). The file may still be rejected after some calls.
     """
     file = _File(source, on_rows)
     window: deque[_Pending] = deque()
