@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.unit.conftest import PATHS, summarize_bytes
 from txsummary.core.errors import InvalidFileError
-from txsummary.core.summarize import FastPathDeclined
+from txsummary.core.summarize import FastPathDeclined, Path
 
 PROFILE = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?")
@@ -232,7 +232,7 @@ def hostile_files(draw: st.DrawFn) -> str:
 @given(hostile_files(), st.sampled_from(PATHS), st.integers(2, 400), st.booleans(),
        st.sampled_from([1, 2]))  # fmt: skip
 def test_hostile_files_match_the_oracle(
-    text: str, path: str | None, chunk_size: int, gzipped: bool, workers: int
+    text: str, path: Path, chunk_size: int, gzipped: bool, workers: int
 ) -> None:
     # Given a hostile file and what the oracle makes of it
     expected, lines, count = oracle(text)

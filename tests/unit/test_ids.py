@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,8 +23,10 @@ def test_registry_matches_a_set(steps: list[list[int] | str]) -> None:
     registry, seen = IdRegistry(), set[str]()
     for step in steps:
         if isinstance(step, str):
-            assert registry.add(step) == (step not in seen)
-            seen.add(step)
+            # An empty Id is no Id: never new, never recorded
+            assert registry.add(step) == (step != "" and step not in seen)
+            if step:
+                seen.add(step)
             continue
         texts = [str(v) for v in step]
         fresh = len(set(texts)) == len(texts) and not seen.intersection(texts)
@@ -33,6 +36,33 @@ def test_registry_matches_a_set(steps: list[list[int] | str]) -> None:
             seen.update(texts)
     for text in {*seen, "0", "5", "299", "tx-1"}:
         assert registry._seen(text) == (text in seen)
+
+
+_texts = st.lists(
+    st.one_of(
+        st.integers(0, 50).map(str),
+        st.integers(BITMAP_LIMIT - 2, BITMAP_LIMIT + 2).map(str),
+        st.sampled_from(["", "007", "tx-1", "1" * 18, "1" * 19, "+1", " 1", "\u0661", "0"]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_texts, max_size=6))
+def test_add_each_tells_each_id_whether_it_is_new(batches: list[list[str]]) -> None:
+    # Given batches of Ids of every kind (bitmap, large integers, texts, empty)
+    registry, seen = IdRegistry(), set[str]()
+    for batch in batches:
+        # When each batch is recorded row by row in one call
+        fresh = registry.add_each(pa.array(batch, pa.string())).tolist()
+        # Then each Id is new exactly when a set of the non-empty ones so far lacks it
+        expected = []
+        for text in batch:
+            expected.append(bool(text) and text not in seen)
+            if text:
+                seen.add(text)
+        assert fresh == expected
 
 
 def test_ten_million_sequential_ids_fit_in_about_a_megabyte() -> None:

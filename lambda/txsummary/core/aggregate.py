@@ -22,15 +22,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from txsummary.core.model import MonthKey, Partial, Totals
+from txsummary.core.pool import ARROW_POOL
 from txsummary.core.rules import DateCache, ParsedDate, cached_date
 
 ROW_COLUMNS = ("line", "id", "date", "year", "month", "day", "amount_cents")
-# Chunk-sized Arrow buffers come from glibc's malloc, not pyarrow's default mimalloc: buffers
-# made on a worker thread and freed on another went back to the OS and every new one
-# page-faulted afresh (2.8 s against 3.3 s of CPU per 1e7 rows), and mimalloc held tens of MiB
-# more at the peak. Passed per call, so other pyarrow users in the process are unaffected.
-ARROW_POOL = pa.system_memory_pool()
 _INT64_LIMIT = 1 << 63
+__all__ = ["ARROW_POOL", "ROW_COLUMNS", "aggregate", "aggregation_frame", "rows_frame"]
 
 
 def aggregation_frame(

@@ -26,7 +26,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from txsummary.core import summarize as _summarize
 from txsummary.core.careful import Candidates, check_rows
 from txsummary.core.fastpath import prepare_columns
 from txsummary.core.model import Summary
@@ -63,9 +62,7 @@ def summarize_frame(frame: pd.DataFrame, *, source: str = "DataFrame") -> Summar
     checks = FileChecks()
     for start in range(0, len(frame), BLOCK_ROWS):
         block = [column.slice(start, BLOCK_ROWS) for column in (ids, dates, amounts)]
-        prepared = None
-        if _summarize._FORCE_PATH != "careful":
-            prepared = prepare_columns(*block, dates=checks.dates, first_line=start + 1)
+        prepared = prepare_columns(*block, dates=checks.dates, first_line=start + 1)
         if prepared is not None and checks.commit(prepared):
             continue
         found = Candidates()

@@ -3,6 +3,8 @@
 - the header: :func:`resolve_header`;
 - the date forms and the calendar: :func:`parse_date`;
 - the year-mixing rule: :class:`YearForm`;
+- the Id rules: :func:`empty_values` and :func:`canonical_ints` (which Ids the registry keeps
+  as integers);
 - the amount rule: :func:`check_amounts`, vectorized over an Arrow array of texts (the careful
   path calls it on the rows it collected; :func:`parse_amount` is the one-value form).
 The credit/debit split lives in the one aggregation, :func:`txsummary.core.aggregate.aggregate`.
@@ -17,16 +19,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from txsummary.core.errors import shown
+from txsummary.core.pool import ARROW_POOL
 
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
 # Digits an amount may have before its point: cents then fit in int64 with room to spare.
 MAX_WHOLE_DIGITS = 15
 
-# ASCII digits only: Python's \d would also accept other scripts' digits. Documentation of the
-# rule that check_amounts implements (tests compare the two).
-AMOUNT_PATTERN = r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
+# The most digits a canonical integer Id may have: its value then fits in int64.
+MAX_ID_DIGITS = 18
 _MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -141,12 +144,14 @@ class YearForm:
         """Whether a date of this form would be accepted (without fixing the form)."""
         return self.has_year is None or self.has_year == has_year
 
-    def conflict(self, has_year: bool) -> str | None:
-        """The reason a date of this form is refused, or None (and the form is then fixed)."""
+    def fix(self, has_year: bool) -> None:
+        """Fix the file's form at its first valid date (later calls change nothing)."""
         if self.has_year is None:
             self.has_year = has_year
-            return None
-        if self.has_year == has_year:
+
+    def reason(self, has_year: bool) -> str | None:
+        """Why a date of this form is refused, or None when it is accepted."""
+        if self.agrees(has_year):
             return None
         earlier = "have a year" if self.has_year else "have no year"
         return f"dates with and without a year are mixed (earlier dates in this file {earlier})"
@@ -320,8 +325,42 @@ def parse_amount(text: str) -> int:
     return int(checked.cents[0])
 
 
+def empty_values(values: pa.Array) -> npt.NDArray[np.bool_]:
+    """Per value, whether it is empty: an Id must not be."""
+    lengths = pc.binary_length(values, memory_pool=ARROW_POOL).to_numpy(zero_copy_only=False)
+    empty: npt.NDArray[np.bool_] = lengths == 0
+    return empty
+
+
+def canonical_ints(ids: pa.Array) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The canonical-integer Id rule over an array of texts (binary or string, no nulls): per
+    Id, whether it is one ('0', '17', up to MAX_ID_DIGITS ASCII digits; not '007', '+1', ' 1',
+    '' or other scripts' digits), and its value (0 where it is not)."""
+    if pa.types.is_string(ids.type):
+        ids = ids.cast(pa.binary())
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + n + 1]
+    data = ids.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8) if data and data.size else np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    first = text.take(offsets[:-1], mode="clip")
+    ok = (lengths >= 1) & (lengths <= MAX_ID_DIGITS) & ((first != ord("0")) | (lengths == 1))
+    foreign = text[offsets[0] : offsets[-1]] - np.uint8(ord("0")) >= 10  # uint8 wraps around
+    if bool(foreign.any()):  # else (the usual case) every byte is a digit
+        # Per value, whether any byte is foreign (an empty value's entry is noise: not ok anyway).
+        ok &= ~np.logical_or.reduceat(np.append(foreign, False), offsets[:-1] - offsets[0])
+    if bool(ok.all()):
+        values: npt.NDArray[np.int64] = pc.cast(ids, pa.int64(), memory_pool=ARROW_POOL).to_numpy()
+        return ok, values
+    values = np.zeros(n, dtype=np.int64)
+    where = np.flatnonzero(ok)
+    if where.size:
+        values[where] = pc.cast(ids.take(pa.array(where)), pa.int64()).to_numpy()
+    return ok, values
+
+
 def is_canonical_int(text: str) -> bool:
-    """'0', '17', up to 18 digits; not '007', '+1', ' 1' or other scripts' digits."""
-    return (
-        text.isdigit() and text.isascii() and len(text) <= 18 and (text[0] != "0" or len(text) == 1)
-    )
+    """The one-value form of :func:`canonical_ints`."""
+    return bool(canonical_ints(pa.array([text], pa.string()))[0][0])

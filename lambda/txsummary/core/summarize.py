@@ -5,7 +5,8 @@ Each chunk of whole records becomes pandas DataFrames by one of two paths:
   columns and vectorized checks, for chunks it can prove it read exactly; prepared on worker
   threads while the next chunk is read;
 - the careful path (:mod:`txsummary.core.careful`): a strict parser, record by record, when the
-  fast path declines. It finds every offending line with its reason.
+  fast path declines. It names each offending line with its reason until MAX_REPORTED_ERRORS
+  are named; past them, offending lines are only counted (:mod:`txsummary.core.counting`).
 Both check values with the same rule functions (core.rules) and send their valid rows through
 the same aggregation (core.aggregate.aggregate). The fast path never reports errors.
 """
@@ -15,17 +16,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import pandas as pd
 
-from txsummary.core.careful import check_rows, read_candidates
 from txsummary.core.chunks import (
     MAX_RECORD_BYTES,
     StreamError,
     raw_blocks,
     record_chunks,
 )
+from txsummary.core.counting import judge_chunk
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.fastpath import Prepared, prepare
 from txsummary.core.header import HeaderError, take_header
@@ -40,13 +41,13 @@ DEFAULT_WORKERS = 2
 RowsHook = Callable[[pd.DataFrame], None]
 _Pending = tuple[bytes, int, "Future[Prepared | None]"]
 
-# Tests only: "fast" makes a declined chunk fail the run (FastPathDeclined), "careful" never
-# tries the fast path. None: the normal mix.
-_FORCE_PATH: str | None = None
+# Which path judges the chunks: "mixed" (the fast path, the careful one where it declines), or
+# only one of them, so that tests can hold each to the oracle.
+Path = Literal["mixed", "fast", "careful"]
 
 
-class FastPathDeclined(AssertionError):
-    """Raised (only with _FORCE_PATH = "fast") when the fast path declines a chunk."""
+class FastPathDeclined(Exception):
+    """The fast path declined a chunk when it was the only path allowed (path "fast")."""
 
 
 def summarize_stream(
@@ -67,9 +68,36 @@ def summarize_stream(
     the stream propagate unchanged. At most ``workers + 1`` chunks are held at once.
 
     ``on_rows``, if given, is called in file order with each chunk's valid rows as a DataFrame
-    (columns core.aggregate.ROW_COLUMNS). The file may still be rejected after some calls.
+    (columns core.aggregate.ROW_COLUMNS). The file may still be rejected after some calls;
+    once it has MAX_REPORTED_ERRORS errors, the rows of chunks with errors are only counted.
     """
-    file = _File(source, on_rows)
+    return summarize_path(
+        stream,
+        source,
+        "mixed",
+        chunk_size=chunk_size,
+        workers=workers,
+        progress=progress,
+        max_record_bytes=max_record_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+        on_rows=on_rows,
+    )
+
+
+def summarize_path(
+    stream: BinaryIO,
+    source: str,
+    path: Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int], None] | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
+    on_rows: RowsHook | None = None,
+) -> Summary:
+    """summarize_stream with the chunks judged by the given path (Path)."""
+    file = _File(source, on_rows, path)
     window: deque[_Pending] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="txsummary") as pool:
         try:
@@ -96,8 +124,9 @@ def summarize_stream(
 class _File:
     """One file's run: its header, the checks' memory, and where each chunk goes."""
 
-    def __init__(self, source: str, on_rows: RowsHook | None) -> None:
+    def __init__(self, source: str, on_rows: RowsHook | None, path: Path) -> None:
         self.source = source
+        self.path = path
         self.on_rows = on_rows
         self.layout: Layout | None = None
         self.checks = FileChecks()
@@ -110,7 +139,7 @@ class _File:
 
     def submit(self, pool: ThreadPoolExecutor, data: bytes, line: int) -> Future[Prepared | None]:
         assert self.layout is not None
-        if _FORCE_PATH == "careful":
+        if self.path == "careful":
             declined: Future[Prepared | None] = Future()
             declined.set_result(None)
             return declined
@@ -131,13 +160,10 @@ class _File:
             if prepared.rows is not None and self.on_rows is not None:
                 self.on_rows(prepared.rows)
             return
-        if _FORCE_PATH == "fast":
+        if self.path == "fast":
             raise FastPathDeclined(f"chunk at line {line}")
         assert self.layout is not None
-        found = read_candidates(data, line, self.layout, self.checks.errors, clean)
-        rows = check_rows(found, self.checks, self.on_rows is not None)
-        if rows is not None and self.on_rows is not None:
-            self.on_rows(rows)
+        judge_chunk(data, line, self.layout, self.checks, clean=clean, on_rows=self.on_rows)
 
 
 def _is_utf8(data: bytes) -> bool:

@@ -1,0 +1,198 @@
+"""Counting the errors past the first reported ones, vectorized over a chunk.
+
+Once MAX_REPORTED_ERRORS errors are named, a later offending line can no longer be among them:
+it only adds to the count. Its chunk is then read without a Python step per record when it is
+*simple*, that is when the strict parser (core.records) is known to read it as plain splitting
+would: UTF-8 text without NUL, no CR outside CRLF, and quotes (if any) wrapping whole fields
+within one line (the fast path's proof, core.fastpath). Fields are then the spans between the
+commas outside quotes. Other chunks go through the strict parser. Either way the rows are judged
+by core.verdict, so the count is what the careful path would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from txsummary.core.careful import check_rows, read_candidates
+from txsummary.core.fastpath import quotes_wrap_whole_fields
+from txsummary.core.rules import Layout
+from txsummary.core.state import FileChecks
+from txsummary.core.verdict import judge
+
+_QUOTE, _COMMA, _LF, _CR = ord('"'), ord(","), ord("\n"), ord("\r")
+# What Python's str.strip() removes among ASCII bytes; a value with a non-ASCII byte at either
+# end (it may be a Unicode space) is trimmed by str.strip() itself.
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[list(b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")] = True
+# ASCII spaces trimmed from a value's ends vectorized, a byte a step; beyond, by str.strip().
+_TRIM_STEPS = 8
+
+
+# The careful path reads a declined chunk in pieces of about this size, so that once the errors
+# to name are found, the rest of the chunk is only counted.
+PIECE_BYTES = 64 << 10
+
+
+def judge_chunk(
+    data: bytes,
+    first_line: int,
+    layout: Layout,
+    checks: FileChecks,
+    *,
+    clean: bool,
+    on_rows: Callable[[pd.DataFrame], None] | None,
+) -> None:
+    """Judge a chunk the fast path declined: carefully, piece by piece, while its errors can
+    be among the first reported; then count the rest. Valid rows of the careful pieces go to
+    the totals and to ``on_rows``; counted pieces add to neither (the file is invalid)."""
+    pos, line = 0, first_line
+    while pos < len(data) and not checks.errors.full:
+        cut = _boundary(data, pos + PIECE_BYTES)
+        piece = data[pos:cut]
+        found = read_candidates(piece, line, layout, checks.errors, clean)
+        rows = check_rows(found, checks, on_rows is not None)
+        if rows is not None and on_rows is not None:
+            on_rows(rows)
+        pos, line = cut, line + piece.count(b"\n")
+    if pos < len(data):
+        rest = data[pos:] if pos else data
+        count_errors(rest, line, layout, checks, clean)
+
+
+def _boundary(data: bytes, at: int) -> int:
+    """Just after the first LF at or after ``at`` with an even count of quotes before it (the
+    data starts at a record boundary, so this is one too), or the end of the data."""
+    if at >= len(data):
+        return len(data)
+    odd = data.count(b'"', 0, at) & 1
+    while True:
+        lf = data.find(b"\n", at)
+        if lf < 0:
+            return len(data)
+        odd ^= data.count(b'"', at, lf) & 1
+        if not odd:
+            return lf + 1
+        at = lf + 1
+
+
+class _Sink:
+    """An error list that only counts (the strict parser's record errors past the first)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, line: int, reason: str) -> None:
+        self.count += 1
+
+
+def count_errors(
+    data: bytes, first_line: int, layout: Layout, checks: FileChecks, clean: bool
+) -> None:
+    """Add this chunk's errors to the file's count (naming none), recording its Ids and
+    fixing the year form as the careful path would."""
+    fields = _split(data, layout) if clean else None
+    if fields is None:
+        sink = _Sink()
+        found = read_candidates(data, first_line, layout, sink, clean)
+        checks.errors.add_count(sink.count)
+        ids, dates, amounts = (
+            pa.array(c, pa.string()) for c in (found.ids, found.dates, found.amounts)
+        )
+    else:
+        wrong_width, (ids, dates, amounts) = fields
+        checks.errors.add_count(wrong_width)
+    checks.errors.add_count(int(np.count_nonzero(judge(ids, dates, amounts, checks).bad)))
+
+
+def _split(data: bytes, layout: Layout) -> tuple[int, tuple[pa.Array, pa.Array, pa.Array]] | None:
+    """For a simple chunk: how many non-blank records have the wrong number of fields, and
+    the trimmed Id, Date and Transaction of the others. None if the chunk is not simple."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if b"\x00" in data:
+        return None
+    lf = np.flatnonzero(raw == _LF)
+    cr = np.flatnonzero(raw == _CR)
+    if cr.size and cr.size != data.count(b"\r\n"):
+        return None
+    quoted = b'"' in data
+    commas = np.flatnonzero(raw == _COMMA)
+    if quoted:
+        if not quotes_wrap_whole_fields(raw):
+            return None
+        quotes = np.flatnonzero(raw == _QUOTE)
+        opens, closes = quotes[0::2], quotes[1::2]
+        if np.any(np.searchsorted(lf, opens) != np.searchsorted(lf, closes)):
+            return None  # a line break inside quotes joins lines into one record
+        pair = np.searchsorted(opens, commas, side="right") - 1
+        inside = (pair >= 0) & (commas < closes[np.maximum(pair, 0)])
+        commas = commas[~inside]
+    starts = np.concatenate(([0], lf + 1))
+    ends = np.concatenate((lf, [raw.size]))
+    if starts[-1] == raw.size:  # nothing after the last LF: no record there
+        starts, ends = starts[:-1], ends[:-1]
+    ends = ends - ((ends > starts) & (raw.take(ends - 1, mode="clip") == _CR))
+    first = np.searchsorted(commas, starts)
+    count = np.searchsorted(commas, ends) - first + 1
+    single = np.flatnonzero(count == 1)
+    _, blank = _trim(raw, *_unquote(raw, starts[single], ends[single]))
+    wrong = int(np.count_nonzero(count != layout.width)) - int(np.count_nonzero(blank == 0))
+    rows = np.flatnonzero(count == layout.width)
+    columns: list[pa.Array] = []
+    for position in (layout.id, layout.date, layout.amount):
+        lo = starts[rows] if position == 0 else commas[first[rows] + position - 1] + 1
+        hi = ends[rows] if position == layout.width - 1 else commas[first[rows] + position]
+        columns.append(_gather(raw, *_trim(raw, *_unquote(raw, lo, hi))))
+    return wrong, (columns[0], columns[1], columns[2])
+
+
+def _unquote(
+    raw: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """A wholly quoted field's span without its quotes (no doubled quotes in a simple chunk)."""
+    quoted = (hi > lo) & (raw.take(lo, mode="clip") == _QUOTE)
+    return lo + quoted, hi - quoted
+
+
+def _trim(
+    raw: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The spans trimmed as str.strip() would: their starts and lengths."""
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    for _ in range(_TRIM_STEPS):
+        lead = (hi > lo) & _SPACE[raw.take(lo, mode="clip")]
+        trail = (hi > lo) & _SPACE[raw.take(hi - 1, mode="clip")]
+        if not (lead.any() or trail.any()):
+            break
+        lo += lead
+        hi -= trail & (hi > lo)
+    edge = (hi > lo) & (
+        (raw.take(lo, mode="clip") >= 0x80)
+        | (raw.take(hi - 1, mode="clip") >= 0x80)
+        | _SPACE[raw.take(lo, mode="clip")]
+        | _SPACE[raw.take(hi - 1, mode="clip")]
+    )
+    for i in np.flatnonzero(edge).tolist():
+        text = bytes(raw[lo[i] : hi[i]]).decode("utf-8")
+        lo[i] += len(text.encode("utf-8")) - len(text.lstrip().encode("utf-8"))
+        hi[i] = lo[i] + len(text.strip().encode("utf-8"))
+    return lo, hi - lo
+
+
+def _gather(
+    raw: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], length: npt.NDArray[np.int64]
+) -> pa.Array:
+    """The spans as one binary array."""
+    offsets = np.zeros(lo.size + 1, dtype=np.int32)
+    np.cumsum(length, out=offsets[1:])
+    total = int(offsets[-1])
+    index = np.arange(total, dtype=np.int64)
+    index += np.repeat(lo - offsets[:-1], length)
+    buffer = raw.take(index)
+    return pa.Array.from_buffers(
+        pa.binary(), lo.size, [None, pa.py_buffer(offsets), pa.py_buffer(buffer)]
+    )
