@@ -1,0 +1,31 @@
+"""The vectorized count (core.counting) against the strict parser's, chunk by chunk."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.unit.test_hostile_properties import invalid_heavy_files
+from txsummary.core.counting import count_errors
+from txsummary.core.rules import Layout
+from txsummary.core.state import FileChecks
+
+
+def _count(data: bytes, layout: Layout, *, vectorized: bool) -> tuple[int, bool | None, bool]:
+    checks = FileChecks()
+    # clean=False sends the chunk through the strict parser (it then also checks the encoding)
+    count_errors(data, 2, layout, checks, clean=vectorized)
+    return checks.errors.count, checks.year_form.has_year, checks.ids.add("1")
+
+
+@settings(max_examples=200, deadline=None)
+@given(invalid_heavy_files(), st.integers(0, 40))
+def test_the_vectorized_count_is_the_strict_parsers(text: str, skip: int) -> None:
+    # Given the rows of an invalid-heavy file (its header dropped), from any line on
+    header, _, body = text.partition("\n")
+    layout = Layout(4, 1, 2, 0) if "Memo" in header else Layout(3, 0, 1, 2)
+    body = "".join(body.splitlines(keepends=True)[skip:])
+    data = body.encode("utf-8")
+    # When its errors are counted vectorized, and record by record
+    # Then the counts agree, and so do the year form and the Ids recorded
+    assert _count(data, layout, vectorized=True) == _count(data, layout, vectorized=False)
