@@ -36,6 +36,8 @@ _TRIM_STEPS = 8
 # The careful path reads a declined chunk in pieces of about this size, so that once the errors
 # to name are found, the rest of the chunk is only counted.
 PIECE_BYTES = 64 << 10
+# Counted in pieces of about this size: the per-line arrays of a piece stay a few MiB.
+COUNT_BYTES = 512 << 10
 
 
 def judge_chunk(
@@ -61,7 +63,7 @@ def judge_chunk(
         pos, line = cut, line + piece.count(b"\n")
     if pos < len(data):
         rest = data[pos:] if pos else data
-        count_errors(rest, line, layout, checks, clean)
+        count_errors(rest, line, layout, checks, clean=clean)
 
 
 def _boundary(data: bytes, at: int) -> int:
@@ -91,18 +93,26 @@ class _Sink:
 
 
 def count_errors(
-    data: bytes, first_line: int, layout: Layout, checks: FileChecks, clean: bool
+    data: bytes, first_line: int, layout: Layout, checks: FileChecks, *, clean: bool
 ) -> None:
     """Add this chunk's errors to the file's count (naming none), recording its Ids and
-    fixing the year form as the careful path would."""
+    fixing the year form as the careful path would. In pieces of COUNT_BYTES, so that the
+    per-line arrays stay small whatever the lines."""
+    pos, line = 0, first_line
+    while pos < len(data):
+        cut = _boundary(data, pos + COUNT_BYTES)
+        piece = data[pos:cut] if pos or cut < len(data) else data
+        _count_piece(piece, line, layout, checks, clean)
+        pos, line = cut, line + piece.count(b"\n")
+
+
+def _count_piece(data: bytes, line: int, layout: Layout, checks: FileChecks, clean: bool) -> None:
     fields = _split(data, layout) if clean else None
     if fields is None:
         sink = _Sink()
-        found = read_candidates(data, first_line, layout, sink, clean)
+        found = read_candidates(data, line, layout, sink, clean)
         checks.errors.add_count(sink.count)
-        ids, dates, amounts = (
-            pa.array(c, pa.string()) for c in (found.ids, found.dates, found.amounts)
-        )
+        ids, dates, amounts = (pa.array(c, pa.string()) for c in found.values())
     else:
         wrong_width, (ids, dates, amounts) = fields
         checks.errors.add_count(wrong_width)
