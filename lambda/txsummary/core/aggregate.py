@@ -71,16 +71,14 @@ def aggregate(rows: pd.DataFrame, cache: DateCache) -> Partial:
     counts = np.bincount(key, minlength=3 * len(keys)).reshape(-1, 3)
     sums = _exact_sums(key, cents, 3 * len(keys))
     for code, month in enumerate(keys):
-        debit_total, credit_total = sums[3 * code], sums[3 * code + 2]
         partial.add(
             month,
-            Totals(
-                transactions=int(counts[code].sum()),
-                balance=debit_total + credit_total,
+            Totals.of(
                 credits=int(counts[code, 2]),
-                credit_total=credit_total,
+                credit_total=sums[3 * code + 2],
                 debits=int(counts[code, 0]),
-                debit_total=debit_total,
+                debit_total=sums[3 * code],
+                zeros=int(counts[code, 1]),
             ),
         )
     return partial
