@@ -91,7 +91,7 @@ def prepare_columns(
     if months is None:
         return None
     distinct, parsed, has_year = months
-    checked = check_amounts(amounts)
+    checked = check_amounts(amounts, explain=False)
     if checked.codes is not None:
         return None
     if bool(empty_values(ids).any()):

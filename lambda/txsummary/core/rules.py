@@ -172,7 +172,7 @@ class Amounts:
     codes: npt.NDArray[np.uint8] | None  # per value AMOUNT_*; None when every value is OK
 
 
-def check_amounts(values: pa.Array) -> Amounts:
+def check_amounts(values: pa.Array, *, explain: bool = True) -> Amounts:
     """The amount rule over an array of texts (binary or string, no nulls): an optional sign,
     1 to 15 digits, optionally a point and one or two digits; and each value in cents, exact
     (integer arithmetic on the digits, never a float).
@@ -181,6 +181,8 @@ def check_amounts(values: pa.Array) -> Amounts:
     path. A value has at least as many signs as 'a sign first' and at least as many points as
     'a point second- or third-last', so when the totals over the array are equal, and no byte
     is foreign, every value is well formed. Only when they are not is each value counted.
+    With ``explain=False`` (a caller that only needs to know whether all are OK), it is not:
+    codes are then all AMOUNT_NOT_A_NUMBER and cents all 0.
     """
     values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
     n = len(values)
@@ -204,6 +206,8 @@ def check_amounts(values: pa.Array) -> Amounts:
         and points == np.count_nonzero(shape.placed)
     ):
         return Amounts(shape.cents(text, None), None)
+    if not explain:
+        return Amounts(np.zeros(n, dtype=np.int64), np.full(n, AMOUNT_NOT_A_NUMBER, np.uint8))
     classes = _CLASS[used]
     bad = (shape.whole < 1) | _per_value_mismatch(classes, offsets, shape.signed, shape.placed)
     too_long = shape.whole > MAX_WHOLE_DIGITS
@@ -304,7 +308,7 @@ def _per_value_mismatch(
     """Per value: a byte that is no digit, sign or point, or a sign or point out of place."""
     starts = (offsets[:-1] - offsets[0]).astype(np.intp)
     # One zero past the end, so that reduceat accepts a start at the very end (an empty value).
-    marks = np.zeros((3, used.size + 1), dtype=np.int64)
+    marks = np.zeros((3, used.size + 1), dtype=np.int32)  # a value is shorter than 2**31
     marks[0, :-1] = used == 1
     marks[1, :-1] = used == 2
     marks[2, :-1] = used == 3
