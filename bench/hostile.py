@@ -40,7 +40,10 @@ with open(sys.argv[1], "rb") as stream:
         verdict = "accepted"
     except InvalidFileError as exc:
         verdict = f"rejected, {exc.error_count} errors"
-print(time.perf_counter() - start, verdict)
+seconds = time.perf_counter() - start
+with open("/proc/self/status") as status:  # the peak of this process alone (kB)
+    peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+print(seconds, peak, verdict)
 """
 
 
@@ -108,7 +111,8 @@ def _one_field_gzip(out: Path, lines: int) -> Path:
 
 
 def _run(path: Path) -> tuple[float, float, int, str]:
-    """(wall seconds inside the process, CPU seconds, peak RSS in bytes, verdict)."""
+    """(wall seconds inside the process, CPU seconds of the whole process, peak RSS in bytes,
+    verdict). The peak is the child's VmHWM: ru_maxrss would count the parent's before exec."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent / "lambda")])}
     child = subprocess.Popen(
         [sys.executable, "-c", PROBE, str(path)], stdout=subprocess.PIPE, env=env
@@ -118,8 +122,8 @@ def _run(path: Path) -> tuple[float, float, int, str]:
     _, status, usage = os.wait4(child.pid, 0)
     if status:
         raise RuntimeError(f"{path}: exit status {status}")
-    seconds, verdict = output.split(" ", 1)
-    return float(seconds), usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, verdict.strip()
+    seconds, peak, verdict = output.split(" ", 2)
+    return float(seconds), usage.ru_utime + usage.ru_stime, int(peak) * 1024, verdict.strip()
 
 
 def main() -> None:

@@ -155,3 +155,23 @@ def test_quotes_the_strict_parser_refuses_are_refused_on_every_path(row: bytes) 
         assert rejection(data, path=path).errors[0].line == 3
     with pytest.raises(FastPathDeclined):
         summarize_bytes(data, path="fast")
+
+
+@pytest.mark.parametrize("chunk_size", [64, 1024, 1 << 20])
+@MIXED_PATHS
+def test_errors_past_the_first_twenty_are_counted_not_named(path: Path, chunk_size: int) -> None:
+    # Given 300 rows: every third amount bad, every fifth Id repeated, one-field lines between
+    rows, bad_lines = [], []
+    for i in range(300):
+        repeated = i % 5 == 0 and i > 0
+        rows.append(f"{i - 1 if repeated else i},7/{i % 28 + 1},{'x1' if i % 3 == 0 else '+1'}\n")
+        if i % 3 == 0 or repeated:
+            bad_lines.append(len(rows) + 1)
+        if i % 7 == 0:
+            rows.append("junk\n")
+            bad_lines.append(len(rows) + 1)
+    # When it is read in chunks of any size
+    error = rejection(HEADER + "".join(rows).encode(), path=path, chunk_size=chunk_size)
+    # Then the first 20 offending lines are named, and every one is counted
+    assert [e.line for e in error.errors] == bad_lines[:20]
+    assert error.error_count == len(bad_lines)

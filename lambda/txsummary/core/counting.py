@@ -12,6 +12,7 @@ by core.verdict, so the count is what the careful path would give.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +21,9 @@ import pyarrow as pa
 
 from txsummary.core.careful import check_rows, read_candidates
 from txsummary.core.fastpath import quotes_wrap_whole_fields
-from txsummary.core.rules import Layout
+from txsummary.core.rules import DateCache, Layout
 from txsummary.core.state import FileChecks
-from txsummary.core.verdict import judge
+from txsummary.core.verdict import Rows, judge_rows, read_rows
 
 _QUOTE, _COMMA, _LF, _CR = ord('"'), ord(","), ord("\n"), ord("\r")
 # What Python's str.strip() removes among ASCII bytes; a value with a non-ASCII byte at either
@@ -54,7 +55,7 @@ def judge_chunk(
     the totals and to ``on_rows``; counted pieces add to neither (the file is invalid)."""
     pos, line = 0, first_line
     while pos < len(data) and not checks.errors.full:
-        cut = _boundary(data, pos + PIECE_BYTES)
+        cut = _boundary(data, pos, pos + PIECE_BYTES)
         piece = data[pos:cut]
         found = read_candidates(piece, line, layout, checks.errors, clean)
         rows = check_rows(found, checks, on_rows is not None)
@@ -63,15 +64,15 @@ def judge_chunk(
         pos, line = cut, line + piece.count(b"\n")
     if pos < len(data):
         rest = data[pos:] if pos else data
-        count_errors(rest, line, layout, checks, clean=clean)
+        count_errors(rest, layout, checks)
 
 
-def _boundary(data: bytes, at: int) -> int:
-    """Just after the first LF at or after ``at`` with an even count of quotes before it (the
-    data starts at a record boundary, so this is one too), or the end of the data."""
+def _boundary(data: bytes, start: int, at: int) -> int:
+    """Just after the first LF at or after ``at`` with an even count of quotes since ``start``
+    (a record boundary, so this is one too), or the end of the data."""
     if at >= len(data):
         return len(data)
-    odd = data.count(b'"', 0, at) & 1
+    odd = data.count(b'"', start, at) & 1
     while True:
         lf = data.find(b"\n", at)
         if lf < 0:
@@ -92,31 +93,57 @@ class _Sink:
         self.count += 1
 
 
-def count_errors(
-    data: bytes, first_line: int, layout: Layout, checks: FileChecks, *, clean: bool
-) -> None:
-    """Add this chunk's errors to the file's count (naming none), recording its Ids and
-    fixing the year form as the careful path would. In pieces of COUNT_BYTES, so that the
-    per-line arrays stay small whatever the lines."""
-    pos, line = 0, first_line
+@dataclass(frozen=True, slots=True)
+class ReadForCount:
+    """A chunk read for counting: per piece, its record errors and its rows."""
+
+    pieces: list[tuple[int, Rows]]
+
+
+def read_for_count(data: bytes, layout: Layout, cache: DateCache) -> ReadForCount:
+    """Read a chunk's pieces for count_read: what needs no file state (any thread). In pieces
+    of COUNT_BYTES, so that the per-line arrays stay small whatever the lines."""
+    clean = b"\x00" not in data and (data.isascii() or is_utf8(data))
+    pieces = []
+    pos = 0
     while pos < len(data):
-        cut = _boundary(data, pos + COUNT_BYTES)
+        cut = _boundary(data, pos, pos + COUNT_BYTES)
         piece = data[pos:cut] if pos or cut < len(data) else data
-        _count_piece(piece, line, layout, checks, clean)
-        pos, line = cut, line + piece.count(b"\n")
+        pieces.append(_read_piece(piece, layout, cache, clean))
+        pos = cut
+    return ReadForCount(pieces)
 
 
-def _count_piece(data: bytes, line: int, layout: Layout, checks: FileChecks, clean: bool) -> None:
+def count_read(chunk: ReadForCount, checks: FileChecks) -> None:
+    """Add a chunk's errors to the file's count (naming none), recording its Ids and fixing
+    the year form as the careful path would."""
+    for record_errors, rows in chunk.pieces:
+        checks.errors.add_count(record_errors + int(np.count_nonzero(judge_rows(rows, checks).bad)))
+
+
+def count_errors(data: bytes, layout: Layout, checks: FileChecks) -> None:
+    """Count a chunk's errors: read_for_count, then count_read."""
+    count_read(read_for_count(data, layout, checks.dates), checks)
+
+
+def _read_piece(data: bytes, layout: Layout, cache: DateCache, clean: bool) -> tuple[int, Rows]:
     fields = _split(data, layout) if clean else None
     if fields is None:
         sink = _Sink()
-        found = read_candidates(data, line, layout, sink, clean)
-        checks.errors.add_count(sink.count)
+        # Line numbers are not needed: nothing is named.
+        found = read_candidates(data, 1, layout, sink, clean)
         ids, dates, amounts = (pa.array(c, pa.string()) for c in found.values())
-    else:
-        wrong_width, (ids, dates, amounts) = fields
-        checks.errors.add_count(wrong_width)
-    checks.errors.add_count(int(np.count_nonzero(judge(ids, dates, amounts, checks).bad)))
+        return sink.count, read_rows(ids, dates, amounts, cache)
+    wrong_width, (ids, dates, amounts) = fields
+    return wrong_width, read_rows(ids, dates, amounts, cache)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _split(data: bytes, layout: Layout) -> tuple[int, tuple[pa.Array, pa.Array, pa.Array]] | None:

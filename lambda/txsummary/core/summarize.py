@@ -26,7 +26,7 @@ from txsummary.core.chunks import (
     raw_blocks,
     record_chunks,
 )
-from txsummary.core.counting import judge_chunk
+from txsummary.core.counting import ReadForCount, count_read, is_utf8, judge_chunk, read_for_count
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.fastpath import Prepared, prepare
 from txsummary.core.header import HeaderError, take_header
@@ -39,7 +39,8 @@ DEFAULT_CHUNK_SIZE = 4 << 20
 DEFAULT_WORKERS = 2
 
 RowsHook = Callable[[pd.DataFrame], None]
-_Pending = tuple[bytes, int, "Future[Prepared | None]"]
+_Read = Prepared | ReadForCount | None
+_Pending = tuple[bytes, int, "Future[_Read]"]
 
 # Which path judges the chunks: "mixed" (the fast path, the careful one where it declines), or
 # only one of them, so that tests can hold each to the oracle.
@@ -137,10 +138,13 @@ class _File:
             self.layout, data, line = take_header(data, line)
         return data, line
 
-    def submit(self, pool: ThreadPoolExecutor, data: bytes, line: int) -> Future[Prepared | None]:
+    def submit(self, pool: ThreadPoolExecutor, data: bytes, line: int) -> Future[_Read]:
         assert self.layout is not None
+        if self.checks.errors.full and self.path != "fast":
+            # The file is invalid and its errors to name are found: only counting is left.
+            return pool.submit(read_for_count, data, self.layout, self.checks.dates)
         if self.path == "careful":
-            declined: Future[Prepared | None] = Future()
+            declined: Future[_Read] = Future()
             declined.set_result(None)
             return declined
         want_rows = self.on_rows is not None
@@ -151,11 +155,14 @@ class _File:
             self.checks.errors.add(0, "file is empty: no header line")
         return self.checks.summary(self.source)
 
-    def settle(self, data: bytes, line: int, future: Future[Prepared | None]) -> None:
-        """In file order: commit the prepared chunk if its bytes are UTF-8 text and it agrees
-        with the file so far, or else judge it carefully."""
+    def settle(self, data: bytes, line: int, future: Future[_Read]) -> None:
+        """In file order: count a chunk read for counting; commit the prepared chunk if its
+        bytes are UTF-8 text and it agrees with the file so far; or else judge it carefully."""
         prepared = future.result()
-        clean = b"\x00" not in data and (data.isascii() or _is_utf8(data))
+        if isinstance(prepared, ReadForCount):
+            count_read(prepared, self.checks)
+            return
+        clean = b"\x00" not in data and (data.isascii() or is_utf8(data))
         if clean and prepared is not None and self.checks.commit(prepared):
             if prepared.rows is not None and self.on_rows is not None:
                 self.on_rows(prepared.rows)
@@ -164,14 +171,6 @@ class _File:
             raise FastPathDeclined(f"chunk at line {line}")
         assert self.layout is not None
         judge_chunk(data, line, self.layout, self.checks, clean=clean, on_rows=self.on_rows)
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "DEFAULT_WORKERS", "InvalidFileError", "summarize_stream"]

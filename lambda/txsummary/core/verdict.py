@@ -20,6 +20,7 @@ from txsummary.core.pool import ARROW_POOL
 from txsummary.core.rules import (
     AMOUNT_OK,
     Amounts,
+    DateCache,
     ParsedDate,
     YearForm,
     amount_reason,
@@ -65,15 +66,37 @@ class Verdict:
         return "; ".join(reasons)
 
 
-def judge(ids: pa.Array, dates: pa.Array, amounts: pa.Array, checks: FileChecks) -> Verdict:
-    """Judge a batch of rows (trimmed texts, in line order) as if one after another: every
-    non-empty Id is recorded, and the first valid date fixes the file's year form."""
-    empty = empty_values(ids)
-    fresh = checks.ids.add_each(ids)
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """What a batch's rules need that no earlier row changes: read on any thread."""
+
+    ids: pa.Array
+    texts: list[str]
+    parsed: list[ParsedDate | None]
+    codes: npt.NDArray[np.int32]
+    amounts: Amounts
+
+
+def read_rows(ids: pa.Array, dates: pa.Array, amounts: pa.Array, cache: DateCache) -> Rows:
+    """The batch's values checked on their own (trimmed texts): dates parsed, amounts read."""
     encoded = pc.dictionary_encode(dates, memory_pool=ARROW_POOL)
     texts: list[str] = encoded.dictionary.cast(pa.string()).to_pylist()
-    parsed = [cached_date(text, checks.dates) for text in texts]
+    parsed = [cached_date(text, cache) for text in texts]
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return Rows(ids, texts, parsed, codes, check_amounts(amounts))
+
+
+def judge(ids: pa.Array, dates: pa.Array, amounts: pa.Array, checks: FileChecks) -> Verdict:
+    """Judge a batch of rows (trimmed texts, in line order); see judge_rows."""
+    return judge_rows(read_rows(ids, dates, amounts, checks.dates), checks)
+
+
+def judge_rows(rows: Rows, checks: FileChecks) -> Verdict:
+    """Judge a batch of rows in line order as if one after another: every non-empty Id is
+    recorded, and the first valid date fixes the file's year form."""
+    empty = empty_values(rows.ids)
+    fresh = checks.ids.add_each(rows.ids)
+    parsed, codes = rows.parsed, rows.codes
     valid_date = np.array([p is not None for p in parsed], dtype=bool).take(codes)
     with_year = np.array([p is not None and p.year is not None for p in parsed], dtype=bool)
     has_year = with_year.take(codes)
@@ -83,7 +106,7 @@ def judge(ids: pa.Array, dates: pa.Array, amounts: pa.Array, checks: FileChecks)
     mixed = np.zeros(len(codes), dtype=bool)
     if form.has_year is not None:
         mixed = valid_date & (has_year != form.has_year)
-    checked = check_amounts(amounts)
+    checked = rows.amounts
     bad = empty | ~fresh | ~valid_date | mixed
     if checked.codes is not None:
         bad |= checked.codes != AMOUNT_OK
@@ -94,7 +117,7 @@ def judge(ids: pa.Array, dates: pa.Array, amounts: pa.Array, checks: FileChecks)
         mixed_year=mixed,
         amounts=checked,
         bad=bad,
-        texts=texts,
+        texts=rows.texts,
         parsed=parsed,
         codes=codes,
         form=form,
