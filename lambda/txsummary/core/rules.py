@@ -364,7 +364,3 @@ def canonical_ints(ids: pa.Array) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np
         values[where] = pc.cast(ids.take(pa.array(where)), pa.int64()).to_numpy()
     return ok, values
 
-
-def is_canonical_int(text: str) -> bool:
-    """The one-value form of :func:`canonical_ints`."""
-    return bool(canonical_ints(pa.array([text], pa.string()))[0][0])
