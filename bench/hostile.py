@@ -9,7 +9,9 @@ ratio to the valid file. Cases, all of ``--rows`` lines unless said:
 - every other date invalid: each odd row's date is ``2/30``;
 - all Ids repeated: every Id is ``1``;
 - one-field lines (gzip): ``--gzip-lines`` lines of ``1`` (a 120 KB gzip at 6e7 lines), against
-  the valid file's time scaled to as many lines (marked "scaled").
+  the valid file's time scaled to as many lines (marked "scaled");
+- with ``--more``: every field quoted and each amount invalid; a stray quote in every row's
+  amount (malformed CSV); a byte that is not UTF-8 in every row.
 
     python bench/hostile.py [--rows 3000000] [--gzip-lines 60000000] [--repeat 3]
 """
@@ -92,6 +94,19 @@ def _same_id(i: int, fields: list[bytes]) -> None:
     fields[0] = b"1"
 
 
+def _quoted_bad_amount(i: int, fields: list[bytes]) -> None:
+    fields[:] = [b'"' + f + b'"' for f in fields]
+    fields[2] = b'"x' + fields[2][1:]
+
+
+def _stray_quote(i: int, fields: list[bytes]) -> None:
+    fields[2] = b'1"' + fields[2]  # a quote inside an unquoted field: malformed
+
+
+def _not_utf8(i: int, fields: list[bytes]) -> None:
+    fields[2] = b"\xff" + fields[2]
+
+
 def _one_field_gzip(out: Path, lines: int) -> Path:
     if out.is_file():
         return out
@@ -132,6 +147,9 @@ def main() -> None:
     parser.add_argument("--gzip-lines", type=int, default=60_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out-dir", type=Path, default=HERE / "data")
+    parser.add_argument(
+        "--more", action="store_true", help="also quoted, stray-quote and not-UTF-8 files"
+    )
     parser.add_argument("--json", type=Path, help="also write the medians here")
     args = parser.parse_args()
     out: Path = args.out_dir
@@ -144,6 +162,16 @@ def main() -> None:
         "every other date invalid": _rewrite(valid, out / f"{stem}-bad-dates.csv", _bad_date),
         "all Ids repeated": _rewrite(valid, out / f"{stem}-same-id.csv", _same_id),
     }
+    if args.more:
+        cases["quoted, amounts invalid"] = _rewrite(
+            valid, out / f"{stem}-quoted-bad-amounts.csv", _quoted_bad_amount
+        )
+        cases["a stray quote in every row"] = _rewrite(
+            valid, out / f"{stem}-stray-quote.csv", _stray_quote
+        )
+        cases["a byte not UTF-8 in every row"] = _rewrite(
+            valid, out / f"{stem}-not-utf8.csv", _not_utf8
+        )
     if args.gzip_lines:
         name = f"one-field-{args.gzip_lines}.csv.gz"
         cases["one-field lines (gzip)"] = _one_field_gzip(out / name, args.gzip_lines)

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from txsummary.core.ids import BITMAP_LIMIT, IdRegistry
+from txsummary.core.rules import canonical_ints
 
 _batch = st.one_of(
     st.lists(st.integers(0, 300), max_size=40),  # dense: the packed path
@@ -71,3 +72,30 @@ def test_ten_million_sequential_ids_fit_in_about_a_megabyte() -> None:
         assert registry.add_ints(np.arange(start, start + 1_000_000, dtype=np.int64))
     assert registry._bits.nbytes <= 2 * 10_000_000 // 8
     assert not registry.add_ints(np.array([9_999_999], dtype=np.int64))
+
+
+def _canonical(text: str) -> int | None:
+    """The Id rule by Python's own means: ASCII digits, at most 18, no leading zero."""
+    if text.isascii() and text.isdigit() and len(text) <= 18 and (text == "0" or text[0] != "0"):
+        return int(text)
+    return None
+
+
+_id_texts = st.one_of(
+    st.integers(0, 10**19).map(str),
+    st.text(alphabet="0123456789+- x\u0661\u00b2", max_size=20),
+    st.sampled_from(["", "0", "00", "007", "1" * 18, "1" * 19, "9" * 18]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_id_texts, max_size=20), st.booleans())
+def test_canonical_ints_is_the_rule_value_by_value(texts: list[str], binary: bool) -> None:
+    # Given Ids as UTF-8 strings or bytes
+    array = pa.array([t.encode() for t in texts] if binary else texts)
+    # When the rule runs over the whole array
+    canonical, values = canonical_ints(array)
+    # Then each Id is canonical, with its value, exactly when Python says so
+    expected = [_canonical(t) for t in texts]
+    assert canonical.tolist() == [e is not None for e in expected]
+    assert [int(v) if c else None for c, v in zip(canonical, values, strict=True)] == expected
