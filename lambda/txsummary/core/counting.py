@@ -126,8 +126,10 @@ def count_errors(data: bytes, layout: Layout, checks: FileChecks) -> None:
     count_read(read_for_count(data, layout, checks.dates), checks)
 
 
-def _read_piece(data: bytes, layout: Layout, cache: DateCache, clean: bool) -> tuple[int, Rows]:
-    fields = _split(data, layout) if clean else None
+def _read_piece(
+    data: bytes, layout: Layout, cache: DateCache, clean: bool, vectorized: bool = True
+) -> tuple[int, Rows]:
+    fields = _split(data, layout, clean) if vectorized else None
     if fields is None:
         sink = _Sink()
         # Line numbers are not needed: nothing is named.
@@ -146,12 +148,13 @@ def is_utf8(data: bytes) -> bool:
     return True
 
 
-def _split(data: bytes, layout: Layout) -> tuple[int, tuple[pa.Array, pa.Array, pa.Array]] | None:
-    """For a simple chunk: how many non-blank records have the wrong number of fields, and
-    the trimmed Id, Date and Transaction of the others. None if the chunk is not simple."""
+def _split(
+    data: bytes, layout: Layout, clean: bool
+) -> tuple[int, tuple[pa.Array, pa.Array, pa.Array]] | None:
+    """For a simple chunk: how many lines are unreadable (NUL, not UTF-8: each one error) or
+    are non-blank records with the wrong number of fields, and the trimmed Id, Date and
+    Transaction of the others. None if the chunk is not simple."""
     raw = np.frombuffer(data, dtype=np.uint8)
-    if b"\x00" in data:
-        return None
     lf = np.flatnonzero(raw == _LF)
     cr = np.flatnonzero(raw == _CR)
     if cr.size and cr.size != data.count(b"\r\n"):
@@ -172,6 +175,11 @@ def _split(data: bytes, layout: Layout) -> tuple[int, tuple[pa.Array, pa.Array, 
     ends = np.concatenate((lf, [raw.size]))
     if starts[-1] == raw.size:  # nothing after the last LF: no record there
         starts, ends = starts[:-1], ends[:-1]
+    unreadable = 0
+    if not clean:
+        bad = _unreadable_lines(data, raw, lf, starts, ends)
+        unreadable = int(np.count_nonzero(bad))
+        starts, ends = starts[~bad], ends[~bad]
     ends = ends - ((ends > starts) & (raw.take(ends - 1, mode="clip") == _CR))
     first = np.searchsorted(commas, starts)
     count = np.searchsorted(commas, ends) - first + 1
@@ -184,7 +192,24 @@ def _split(data: bytes, layout: Layout) -> tuple[int, tuple[pa.Array, pa.Array, 
         lo = starts[rows] if position == 0 else commas[first[rows] + position - 1] + 1
         hi = ends[rows] if position == layout.width - 1 else commas[first[rows] + position]
         columns.append(_gather(raw, *_trim(raw, *_unquote(raw, lo, hi))))
-    return wrong, (columns[0], columns[1], columns[2])
+    return unreadable + wrong, (columns[0], columns[1], columns[2])
+
+
+def _unreadable_lines(
+    data: bytes,
+    raw: npt.NDArray[np.uint8],
+    lf: npt.NDArray[np.intp],
+    starts: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
+) -> npt.NDArray[np.bool_]:
+    """Per line: whether it holds a NUL or bytes that are not UTF-8 (only lines with a byte
+    past ASCII are decoded)."""
+    bad = np.zeros(starts.size, dtype=bool)
+    bad[np.searchsorted(lf, np.flatnonzero(raw == 0))] = True
+    for line in np.unique(np.searchsorted(lf, np.flatnonzero(raw >= 0x80))).tolist():
+        if not bad[line] and not is_utf8(data[starts[line] : ends[line]]):
+            bad[line] = True
+    return bad
 
 
 def _unquote(

@@ -363,4 +363,3 @@ def canonical_ints(ids: pa.Array) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np
     if where.size:
         values[where] = pc.cast(ids.take(pa.array(where)), pa.int64()).to_numpy()
     return ok, values
-
