@@ -1,7 +1,9 @@
-"""The careful path: every record, every rule, every offending line with its reason.
+"""The careful path: every record, every rule, each offending line named with its reasons.
 
-Records come from the strict parser (core.records). Their values are checked with the same rule
-functions as the fast path's, and the valid rows go through the same pandas aggregation.
+Records come from the strict parser (core.records). Their rows are judged by core.verdict (the
+same rule functions as the fast path's), and the valid rows go through the same pandas
+aggregation. Offending lines are named while they can be among the first reported; past that
+they are counted (core.counting).
 """
 
 from __future__ import annotations

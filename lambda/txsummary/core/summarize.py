@@ -64,13 +64,14 @@ def summarize_stream(
 ) -> Summary:
     """Summarize a transactions CSV (optionally gzipped) read from ``stream`` in chunks.
 
-    Raises InvalidFileError listing every offending line when the data breaks a rule; a
-    partial balance is a wrong balance, so an invalid file gets no summary. I/O errors from
+    Raises InvalidFileError naming the first offending lines and counting all of them when
+    the data breaks a rule; a partial balance is a wrong balance, so an invalid file gets no
+    summary. I/O errors from
     the stream propagate unchanged. At most ``workers + 1`` chunks are held at once.
 
     ``on_rows``, if given, is called in file order with each chunk's valid rows as a DataFrame
     (columns core.aggregate.ROW_COLUMNS). The file may still be rejected after some calls;
-    once it has MAX_REPORTED_ERRORS errors, the rows of chunks with errors are only counted.
+    once it has MAX_REPORTED_ERRORS errors (so it will be), later rows may not be passed.
     """
     return summarize_path(
         stream,
