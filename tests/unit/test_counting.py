@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_hostile_properties import invalid_heavy_files
-from txsummary.core.counting import ReadForCount, _read_piece, count_read, is_utf8
+from txsummary.core.counting import (
+    ReadForCount,
+    _read_piece,
+    _unreadable_lines,
+    count_read,
+    is_utf8,
+)
 from txsummary.core.rules import Layout
 from txsummary.core.state import FileChecks
 
@@ -40,3 +47,41 @@ def test_the_vectorized_count_is_the_strict_parsers(
     # When its errors are counted vectorized, and record by record
     # Then the counts agree, and so do the year form and the Ids recorded
     assert _count(data, layout, vectorized=True) == _count(data, layout, vectorized=False)
+
+
+_bytes = st.lists(
+    st.one_of(
+        st.sampled_from([b"\n", b"\x00", b"a", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80"]),
+        # Overlong forms, a surrogate, past U+10FFFF, and their valid neighbours
+        st.sampled_from(
+            [
+                b"\xe0\x80\x80",
+                b"\xe0\xa0\x80",
+                b"\xed\xa0\x80",
+                b"\xed\x9f\xbf",
+                b"\xf0\x80\x80\x80",
+                b"\xf0\x90\x80\x80",
+                b"\xf4\x90\x80\x80",
+                b"\xf4\x8f\xbf\xbf",
+                b"\xc0\xaf",
+            ]
+        ),  # fmt: skip
+        st.integers(0x80, 0xFF).map(lambda b: bytes([b])),
+        st.text(max_size=3).map(str.encode),
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_bytes)
+def test_unreadable_lines_are_those_python_cannot_decode(data: bytes) -> None:
+    # Given any bytes, cut into lines at LF
+    lines = data.split(b"\n")
+    if data.endswith(b"\n"):
+        lines.pop()
+    # When each line is judged vectorized
+    raw = np.frombuffer(data, dtype=np.uint8)
+    bad = _unreadable_lines(raw, np.flatnonzero(raw == ord("\n")), len(lines))
+    # Then a line is unreadable exactly when it holds a NUL or Python cannot decode it
+    assert bad.tolist() == [b"\x00" in line or not is_utf8(line) for line in lines]

@@ -177,7 +177,7 @@ def _split(
         starts, ends = starts[:-1], ends[:-1]
     unreadable = 0
     if not clean:
-        bad = _unreadable_lines(data, raw, lf, starts, ends)
+        bad = _unreadable_lines(raw, lf, starts.size)
         unreadable = int(np.count_nonzero(bad))
         starts, ends = starts[~bad], ends[~bad]
     ends = ends - ((ends > starts) & (raw.take(ends - 1, mode="clip") == _CR))
@@ -196,20 +196,54 @@ def _split(
 
 
 def _unreadable_lines(
-    data: bytes,
-    raw: npt.NDArray[np.uint8],
-    lf: npt.NDArray[np.intp],
-    starts: npt.NDArray[np.intp],
-    ends: npt.NDArray[np.intp],
+    raw: npt.NDArray[np.uint8], lf: npt.NDArray[np.intp], lines: int
 ) -> npt.NDArray[np.bool_]:
-    """Per line: whether it holds a NUL or bytes that are not UTF-8 (only lines with a byte
-    past ASCII are decoded)."""
-    bad = np.zeros(starts.size, dtype=bool)
+    """Per line: whether it holds a NUL or bytes that are not UTF-8."""
+    bad = np.zeros(lines, dtype=bool)
     bad[np.searchsorted(lf, np.flatnonzero(raw == 0))] = True
-    for line in np.unique(np.searchsorted(lf, np.flatnonzero(raw >= 0x80))).tolist():
-        if not bad[line] and not is_utf8(data[starts[line] : ends[line]]):
-            bad[line] = True
+    high = np.flatnonzero(raw >= 0x80)
+    if high.size:
+        bad[np.searchsorted(lf, high[~_utf8_ok(raw, high)])] = True
+        # A continuation byte no lead byte asked for: per line, more of them than were asked.
+        line = np.searchsorted(lf, high)
+        byte = raw[high]
+        asked = np.bincount(line, _NEEDS[byte], minlength=lines)
+        given = np.bincount(line, (byte & 0xC0) == 0x80, minlength=lines)
+        bad |= asked != given
     return bad
+
+
+# Per byte: how many continuation bytes it starts (0 for ASCII, continuations and bytes that
+# can never occur in UTF-8), and the range its second byte must fall in (RFC 3629: no overlong
+# forms, no surrogates, nothing past U+10FFFF).
+_NEEDS = np.zeros(256, dtype=np.int64)
+_NEEDS[0xC2:0xE0], _NEEDS[0xE0:0xF0], _NEEDS[0xF0:0xF5] = 1, 2, 3
+_NEVER = np.zeros(256, dtype=bool)
+_NEVER[[0xC0, 0xC1, *range(0xF5, 0x100)]] = True
+_SECOND_LOW = np.full(256, 0x80, dtype=np.uint8)
+_SECOND_HIGH = np.full(256, 0xBF, dtype=np.uint8)
+_SECOND_LOW[0xE0], _SECOND_HIGH[0xED], _SECOND_LOW[0xF0], _SECOND_HIGH[0xF4] = (
+    0xA0,
+    0x9F,
+    0x90,
+    0x8F,
+)
+
+
+def _utf8_ok(raw: npt.NDArray[np.uint8], high: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+    """Per byte past ASCII: whether it can occur there (a lead byte followed by as many
+    continuation bytes as it needs, the second in its range; or a continuation byte)."""
+    byte = raw[high]
+    ok = ~_NEVER[byte]
+    needs = _NEEDS[byte]
+    for k in (1, 2, 3):
+        asks = needs >= k
+        follow = raw.take(high + k, mode="clip")
+        cont = (high + k < raw.size) & ((follow & 0xC0) == 0x80)
+        if k == 1:
+            cont &= (follow >= _SECOND_LOW[byte]) & (follow <= _SECOND_HIGH[byte])
+        ok &= ~asks | cont
+    return ok
 
 
 def _unquote(
