@@ -65,7 +65,7 @@ _bytes = st.lists(
                 b"\xf4\x8f\xbf\xbf",
                 b"\xc0\xaf",
             ]
-        ),  # fmt: skip
+        ),
         st.integers(0x80, 0xFF).map(lambda b: bytes([b])),
         st.text(max_size=3).map(str.encode),
     ),
