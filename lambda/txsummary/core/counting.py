@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 
 from txsummary.core.careful import check_rows, read_candidates
@@ -24,6 +24,9 @@ from txsummary.core.fastpath import quotes_wrap_whole_fields
 from txsummary.core.rules import DateCache, Layout
 from txsummary.core.state import FileChecks
 from txsummary.core.verdict import Rows, judge_rows, read_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _QUOTE, _COMMA, _LF, _CR = ord('"'), ord(","), ord("\n"), ord("\r")
 # What Python's str.strip() removes among ASCII bytes; a value with a non-ASCII byte at either
