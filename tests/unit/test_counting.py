@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.test_hostile_properties import invalid_heavy_files
+from tests.unit.test_hostile_properties import hostile_files, invalid_heavy_files
 from txsummary.core.counting import (
     ReadForCount,
     _read_piece,
@@ -18,17 +19,20 @@ from txsummary.core.rules import Layout
 from txsummary.core.state import FileChecks
 
 
-def _count(data: bytes, layout: Layout, *, vectorized: bool) -> tuple[int, bool | None, bool]:
+def _count(
+    data: bytes, layout: Layout, *, vectorized: bool, clean: bool | None = None
+) -> tuple[int, bool | None, bool]:
     checks = FileChecks()
-    clean = b"\x00" not in data and is_utf8(data)
+    if clean is None:
+        clean = b"\x00" not in data and is_utf8(data)
     pieces = [_read_piece(data, layout, checks.dates, clean, vectorized=vectorized)]
     count_read(ReadForCount(pieces), checks)
     return checks.errors.count, checks.year_form.has_year, checks.ids.add("1")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    invalid_heavy_files(),
+    st.one_of(invalid_heavy_files(), hostile_files()),
     st.integers(0, 40),
     st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from([b"\xff", b"\x00", b"\xc3"]))),
 )
@@ -85,3 +89,30 @@ def test_unreadable_lines_are_those_python_cannot_decode(data: bytes) -> None:
     bad = _unreadable_lines(raw, np.flatnonzero(raw == ord("\n")), len(lines))
     # Then a line is unreadable exactly when it holds a NUL or Python cannot decode it
     assert bad.tolist() == [b"\x00" in line or not is_utf8(line) for line in lines]
+
+
+TRICKY = [
+    b'"1"x,7/15,+1\n',  # a character after a closing quote
+    b'"1" ,7/15,+1\n',
+    b'"1"\r,7/15,+1\n',  # a bare CR after a closing quote
+    b'1"x",7/15,+1\n',  # a quote inside an unquoted field
+    b"1,7/15,+1\r2,7/16,+2\n",  # a bare CR between two rows
+    b'"1\n",7/15,+1\n',  # a line break inside quotes: one record, valid
+    b'"1,7/15,+1\n2,7/16,+2\n',  # a quote never closed
+    b'"1""",7/15,+1\n',  # a doubled quote
+    b'"",7/15,+1\n',
+    b'""\n',  # a blank record
+]
+
+
+@pytest.mark.parametrize("record", TRICKY)
+@pytest.mark.parametrize("clean", [True, False])
+def test_records_only_the_strict_parser_reads_plainly_are_counted_as_it_does(
+    record: bytes, clean: bool
+) -> None:
+    # Given a record whose misreading would look like a valid row, between valid rows
+    data = b"5,7/1,+1\n" + record + b"6,7/2,+1\n"
+    layout = Layout(3, 0, 1, 2)
+    # Then the vectorized count is the strict parser's (read as if it might hold bad bytes too)
+    expected = _count(data, layout, vectorized=False, clean=clean)
+    assert _count(data, layout, vectorized=True, clean=clean) == expected

@@ -20,7 +20,6 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from txsummary.core.careful import check_rows, read_candidates
-from txsummary.core.fastpath import quotes_wrap_whole_fields
 from txsummary.core.rules import DateCache, Layout
 from txsummary.core.state import FileChecks
 from txsummary.core.verdict import Rows, judge_rows, read_rows
@@ -154,35 +153,32 @@ def is_utf8(data: bytes) -> bool:
 def _split(
     data: bytes, layout: Layout, clean: bool
 ) -> tuple[int, tuple[pa.Array, pa.Array, pa.Array]] | None:
-    """For a simple chunk: how many lines are unreadable (NUL, not UTF-8: each one error) or
-    are non-blank records with the wrong number of fields, and the trimmed Id, Date and
-    Transaction of the others. None if the chunk is not simple."""
+    """How many records of the piece are offending as records (malformed, unreadable, or not
+    blank with the wrong number of fields), and the trimmed Id, Date and Transaction of the
+    others. None if the strict parser must read the piece itself."""
     raw = np.frombuffer(data, dtype=np.uint8)
     lf = np.flatnonzero(raw == _LF)
-    cr = np.flatnonzero(raw == _CR)
-    if cr.size and cr.size != data.count(b"\r\n"):
-        return None
-    quoted = b'"' in data
+    lines = lf
     commas = np.flatnonzero(raw == _COMMA)
-    if quoted:
-        if not quotes_wrap_whole_fields(raw):
-            return None
-        quotes = np.flatnonzero(raw == _QUOTE)
-        opens, closes = quotes[0::2], quotes[1::2]
-        if np.any(np.searchsorted(lf, opens) != np.searchsorted(lf, closes)):
-            return None  # a line break inside quotes joins lines into one record
-        pair = np.searchsorted(opens, commas, side="right") - 1
-        inside = (pair >= 0) & (commas < closes[np.maximum(pair, 0)])
-        commas = commas[~inside]
+    cr = np.flatnonzero(raw == _CR)
+    quotes = np.flatnonzero(raw == _QUOTE)
+    if quotes.size:  # a byte is inside quotes after an odd number of them
+        lf = lf[np.searchsorted(quotes, lf) % 2 == 0]  # the LFs that end records
+        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
+        cr = cr[np.searchsorted(quotes, cr) % 2 == 0]
+    if not clean and lf.size != lines.size:
+        return None  # unreadable bytes are counted per physical line, not per record
     starts = np.concatenate(([0], lf + 1))
     ends = np.concatenate((lf, [raw.size]))
     if starts[-1] == raw.size:  # nothing after the last LF: no record there
         starts, ends = starts[:-1], ends[:-1]
-    unreadable = 0
-    if not clean:
-        bad = _unreadable_lines(raw, lf, starts.size)
-        unreadable = int(np.count_nonzero(bad))
-        starts, ends = starts[~bad], ends[~bad]
+    broken = np.zeros(starts.size, dtype=bool)
+    broken[np.searchsorted(starts, _breaks(raw, cr, quotes), side="right") - 1] = True
+    unreadable = _unreadable_lines(raw, lf, starts.size) if not clean else broken & False
+    broken &= ~unreadable
+    keep = ~(broken | unreadable)
+    errors = int(np.count_nonzero(~keep))
+    starts, ends = starts[keep], ends[keep]
     ends = ends - ((ends > starts) & (raw.take(ends - 1, mode="clip") == _CR))
     first = np.searchsorted(commas, starts)
     count = np.searchsorted(commas, ends) - first + 1
@@ -194,8 +190,34 @@ def _split(
     for position in (layout.id, layout.date, layout.amount):
         lo = starts[rows] if position == 0 else commas[first[rows] + position - 1] + 1
         hi = ends[rows] if position == layout.width - 1 else commas[first[rows] + position]
+        if quotes.size and bool(
+            np.any(np.searchsorted(quotes, hi) - np.searchsorted(quotes, lo) > 2)
+        ):
+            return None  # a doubled quote: the value is not a span of the bytes
         columns.append(_gather(raw, *_trim(raw, *_unquote(raw, lo, hi))))
-    return unreadable + wrong, (columns[0], columns[1], columns[2])
+    return errors + wrong, (columns[0], columns[1], columns[2])
+
+
+def _breaks(
+    raw: npt.NDArray[np.uint8], cr: npt.NDArray[np.intp], quotes: npt.NDArray[np.intp]
+) -> npt.NDArray[np.intp]:
+    """Where the strict parser finds a record malformed: a CR outside quotes not followed by
+    LF; a quote opening anywhere but at a field's start (after a comma, a record's start or
+    the quote before it, which then closed); a quote closing before anything but a quote, a
+    comma or a line end; a quote never closed (the last record)."""
+    size = raw.size
+    found = [cr[(cr + 1 == size) | (raw.take(cr + 1, mode="clip") != _LF)]]
+    if quotes.size:
+        opens, closes = quotes[0::2], quotes[1::2]
+        before = raw.take(opens - 1, mode="clip")
+        found.append(opens[(opens > 0) & (before != _COMMA) & (before != _LF) & (before != _QUOTE)])
+        after = raw.take(closes + 1, mode="clip")
+        crlf = (after == _CR) & (closes + 2 < size) & (raw.take(closes + 2, mode="clip") == _LF)
+        fine = (closes + 1 == size) | (after == _QUOTE) | (after == _COMMA) | (after == _LF) | crlf
+        found.append(closes[~fine])
+        if quotes.size % 2:
+            found.append(np.array([size - 1]))
+    return np.concatenate(found)
 
 
 def _unreadable_lines(
