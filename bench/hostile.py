@@ -10,8 +10,9 @@ ratio to the valid file. Cases, all of ``--rows`` lines unless said:
 - all Ids repeated: every Id is ``1``;
 - one-field lines (gzip): ``--gzip-lines`` lines of ``1`` (a 120 KB gzip at 6e7 lines), against
   the valid file's time scaled to as many lines (marked "scaled");
-- with ``--more``: every field quoted and each amount invalid; a stray quote in every row's
-  amount (malformed CSV); a byte that is not UTF-8 in every row.
+- with ``--more``: generate.py's fully quoted file; every field quoted and each amount
+  invalid; a stray quote in every row's amount (malformed CSV); a byte that is not UTF-8 in
+  every row.
 
     python bench/hostile.py [--rows 3000000] [--gzip-lines 60000000] [--repeat 3]
 """
@@ -49,16 +50,10 @@ print(seconds, peak, verdict)
 """
 
 
-def _generate(rows: int, out_dir: Path) -> Path:
+def _generate(rows: int, out_dir: Path, *, quoted: bool = False) -> Path:
     """bench/generate.py in its own process (it prints the file's path last)."""
-    argv = [
-        sys.executable,
-        str(HERE / "generate.py"),
-        "--rows",
-        str(rows),
-        "--out-dir",
-        str(out_dir),
-    ]
+    argv = [sys.executable, str(HERE / "generate.py"), "--rows", str(rows)]
+    argv += ["--out-dir", str(out_dir), *(["--quoted"] if quoted else [])]
     done = subprocess.run(argv, check=True, capture_output=True, text=True)
     return Path(done.stdout.strip().splitlines()[-1])
 
@@ -163,6 +158,7 @@ def main() -> None:
         "all Ids repeated": _rewrite(valid, out / f"{stem}-same-id.csv", _same_id),
     }
     if args.more:
+        cases["valid, every field quoted"] = _generate(args.rows, out, quoted=True)
         cases["quoted, amounts invalid"] = _rewrite(
             valid, out / f"{stem}-quoted-bad-amounts.csv", _quoted_bad_amount
         )

@@ -137,9 +137,9 @@ def _read_piece(
         # Line numbers are not needed: nothing is named.
         found = read_candidates(data, 1, layout, sink, clean)
         ids, dates, amounts = (pa.array(c, pa.string()) for c in found.values())
-        return sink.count, read_rows(ids, dates, amounts, cache)
+        return sink.count, read_rows(ids, dates, amounts, cache, cents=False)
     wrong_width, (ids, dates, amounts) = fields
-    return wrong_width, read_rows(ids, dates, amounts, cache)
+    return wrong_width, read_rows(ids, dates, amounts, cache, cents=False)
 
 
 def is_utf8(data: bytes) -> bool:

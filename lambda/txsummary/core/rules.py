@@ -172,7 +172,7 @@ class Amounts:
     codes: npt.NDArray[np.uint8] | None  # per value AMOUNT_*; None when every value is OK
 
 
-def check_amounts(values: pa.Array, *, explain: bool = True) -> Amounts:
+def check_amounts(values: pa.Array, *, explain: bool = True, cents: bool = True) -> Amounts:
     """The amount rule over an array of texts (binary or string, no nulls): an optional sign,
     1 to 15 digits, optionally a point and one or two digits; and each value in cents, exact
     (integer arithmetic on the digits, never a float).
@@ -182,7 +182,8 @@ def check_amounts(values: pa.Array, *, explain: bool = True) -> Amounts:
     'a point second- or third-last', so when the totals over the array are equal, and no byte
     is foreign, every value is well formed. Only when they are not is each value counted.
     With ``explain=False`` (a caller that only needs to know whether all are OK), it is not:
-    codes are then all AMOUNT_NOT_A_NUMBER and cents all 0.
+    codes are then all AMOUNT_NOT_A_NUMBER and cents all 0. With ``cents=False`` (a caller
+    that only counts what breaks the rule) the cents of values with errors among them are 0.
     """
     values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
     n = len(values)
@@ -213,6 +214,8 @@ def check_amounts(values: pa.Array, *, explain: bool = True) -> Amounts:
     too_long = shape.whole > MAX_WHOLE_DIGITS
     codes = np.where(bad, AMOUNT_NOT_A_NUMBER, np.where(too_long, AMOUNT_TOO_LONG, AMOUNT_OK))
     codes = codes.astype(np.uint8)
+    if not cents:
+        return Amounts(np.zeros(n, dtype=np.int64), codes)
     return Amounts(shape.cents(text, codes == AMOUNT_OK), codes)
 
 

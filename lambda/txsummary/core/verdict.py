@@ -77,13 +77,16 @@ class Rows:
     amounts: Amounts
 
 
-def read_rows(ids: pa.Array, dates: pa.Array, amounts: pa.Array, cache: DateCache) -> Rows:
-    """The batch's values checked on their own (trimmed texts): dates parsed, amounts read."""
+def read_rows(
+    ids: pa.Array, dates: pa.Array, amounts: pa.Array, cache: DateCache, *, cents: bool = True
+) -> Rows:
+    """The batch's values checked on their own (trimmed texts): dates parsed, amounts read
+    (their cents only if ``cents``: counting needs none)."""
     encoded = pc.dictionary_encode(dates, memory_pool=ARROW_POOL)
     texts: list[str] = encoded.dictionary.cast(pa.string()).to_pylist()
     parsed = [cached_date(text, cache) for text in texts]
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    return Rows(ids, texts, parsed, codes, check_amounts(amounts))
+    return Rows(ids, texts, parsed, codes, check_amounts(amounts, cents=cents))
 
 
 def judge(ids: pa.Array, dates: pa.Array, amounts: pa.Array, checks: FileChecks) -> Verdict:
