@@ -45,7 +45,11 @@ class IdRegistry:
         small = canonical & (values < BITMAP_LIMIT)
         where = np.flatnonzero(small)
         if where.size:
-            distinct, first = np.unique(values[where], return_index=True)
+            chosen = values[where]
+            if bool(np.all(chosen[1:] > chosen[:-1])):  # Ids usually arrive sorted: no sort
+                distinct, first = chosen, np.arange(chosen.size)
+            else:
+                distinct, first = np.unique(chosen, return_index=True)
             if record:
                 self._grow(int(distinct[-1]))
             byte = distinct >> 3
