@@ -162,10 +162,13 @@ def _split(
     commas = np.flatnonzero(raw == _COMMA)
     cr = np.flatnonzero(raw == _CR)
     quotes = np.flatnonzero(raw == _QUOTE)
+    before = np.zeros(0, dtype=np.int32)  # per offset, how many quotes come before it
     if quotes.size:  # a byte is inside quotes after an odd number of them
-        lf = lf[np.searchsorted(quotes, lf) % 2 == 0]  # the LFs that end records
-        commas = commas[np.searchsorted(quotes, commas) % 2 == 0]
-        cr = cr[np.searchsorted(quotes, cr) % 2 == 0]
+        before = np.zeros(raw.size + 1, dtype=np.int32)
+        np.cumsum(raw == _QUOTE, out=before[1:])
+        lf = lf[before[lf] % 2 == 0]  # the LFs that end records
+        commas = commas[before[commas] % 2 == 0]
+        cr = cr[before[cr] % 2 == 0]
     if not clean and lf.size != lines.size:
         return None  # unreadable bytes are counted per physical line, not per record
     starts = np.concatenate(([0], lf + 1))
@@ -190,9 +193,7 @@ def _split(
     for position in (layout.id, layout.date, layout.amount):
         lo = starts[rows] if position == 0 else commas[first[rows] + position - 1] + 1
         hi = ends[rows] if position == layout.width - 1 else commas[first[rows] + position]
-        if quotes.size and bool(
-            np.any(np.searchsorted(quotes, hi) - np.searchsorted(quotes, lo) > 2)
-        ):
+        if quotes.size and bool(np.any(before[hi] - before[lo] > 2)):
             return None  # a doubled quote: the value is not a span of the bytes
         columns.append(_gather(raw, *_trim(raw, *_unquote(raw, lo, hi))))
     return errors + wrong, (columns[0], columns[1], columns[2])
