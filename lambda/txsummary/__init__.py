@@ -14,15 +14,15 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "summarize_stream": "txsummary.core.summarize",
-    "summarize_frame": "txsummary.core.frames",
-    "month_table": "txsummary.core.frames",
+    "summarize_frame": "txsummary.core.dataframe",
+    "month_table": "txsummary.core.dataframe",
     "Summary": "txsummary.core.model",
     "InvalidFileError": "txsummary.core.errors",
 }
 
 if TYPE_CHECKING:
+    from txsummary.core.dataframe import month_table, summarize_frame
     from txsummary.core.errors import InvalidFileError
-    from txsummary.core.frames import month_table, summarize_frame
     from txsummary.core.model import Summary
     from txsummary.core.summarize import summarize_stream
 

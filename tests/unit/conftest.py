@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
-from txsummary.core import summarize as summarize_module
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.model import Summary
-from txsummary.core.summarize import summarize_stream
+from txsummary.core.summarize import Path, summarize_path
 
-# The ways a file can be read: the normal mix, and each path forced (a private test switch).
-PATHS = (None, "fast", "careful")
-
-
-@contextmanager
-def forced_path(path: str | None) -> Iterator[None]:
-    previous = summarize_module._FORCE_PATH
-    summarize_module._FORCE_PATH = path
-    try:
-        yield
-    finally:
-        summarize_module._FORCE_PATH = previous
+# The ways a file can be read: the normal mix, and each path alone.
+PATHS: tuple[Path, ...] = ("mixed", "fast", "careful")
 
 
 def summarize_bytes(
@@ -34,19 +22,19 @@ def summarize_bytes(
     *,
     chunk_size: int = 1 << 20,
     workers: int = 2,
-    path: str | None = None,
+    path: Path = "mixed",
     max_record_bytes: int = 1 << 20,
     on_rows: Callable[[pd.DataFrame], None] | None = None,
 ) -> Summary:
-    with forced_path(path):
-        return summarize_stream(
-            io.BytesIO(data),
-            "test.csv",
-            chunk_size=chunk_size,
-            workers=workers,
-            max_record_bytes=max_record_bytes,
-            on_rows=on_rows,
-        )
+    return summarize_path(
+        io.BytesIO(data),
+        "test.csv",
+        path,
+        chunk_size=chunk_size,
+        workers=workers,
+        max_record_bytes=max_record_bytes,
+        on_rows=on_rows,
+    )
 
 
 def rejection(data: bytes, **kwargs: object) -> InvalidFileError:

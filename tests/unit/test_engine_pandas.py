@@ -1,4 +1,4 @@
-"""pandas is the engine: both paths aggregate through core.frame.aggregate, and on_rows gets
+"""pandas is the engine: both paths aggregate through core.aggregate.aggregate, and on_rows gets
 each chunk's valid rows as a DataFrame."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.core import frame as engine
+from txsummary.core import aggregate as engine
 from txsummary.core.model import Partial
 from txsummary.core.rules import DateCache
+from txsummary.core.summarize import Path
 
 HEADER = b"Id,Date,Transaction\n"
 
@@ -27,7 +28,7 @@ class AggregationSpy:
 
 
 @pytest.mark.parametrize("path", ["fast", "careful"])
-def test_both_paths_aggregate_with_pandas(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_paths_aggregate_with_pandas(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a spy on the one aggregation function
     spy = AggregationSpy()
     monkeypatch.setattr(engine, "aggregate", spy)
@@ -48,8 +49,8 @@ def _collect(data: bytes, **kwargs: Any) -> list[pd.DataFrame]:
     return frames
 
 
-@pytest.mark.parametrize("path", [None, "fast", "careful"])
-def test_on_rows_gets_the_valid_rows_with_their_lines(path: str | None) -> None:
+@pytest.mark.parametrize("path", ["mixed", "fast", "careful"])
+def test_on_rows_gets_the_valid_rows_with_their_lines(path: Path) -> None:
     # Given a file with a blank line and dates with a year
     data = HEADER + b"0,7/15/2024,+60.5\n\n1,2024-07-28,-10.3\n2,8/2/2024,-20.46\n"
     if path == "fast":

@@ -113,6 +113,6 @@ def test_object_columns_mixing_texts_and_integers_are_read_as_text() -> None:
 def test_the_documented_example_runs() -> None:
     import doctest
 
-    from txsummary.core import frames
+    from txsummary.core import dataframe
 
-    assert doctest.testmod(frames).failed == 0
+    assert doctest.testmod(dataframe).failed == 0

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.core import hints, rules
+from txsummary.core import hints, reasons
 from txsummary.core.errors import InvalidFileError, LineError
 from txsummary.core.rules import parse_amount, parse_date
 
@@ -236,12 +236,12 @@ def test_utf16_detection_wants_nul_interleaved_ascii() -> None:
 
 def test_long_values_are_not_cached_and_get_no_amount_hint() -> None:
     # Given amounts too long to be an export mistake (each up to a whole record in a real file)
-    rules._amount_reason.cache_clear()
-    rules._date_reason.cache_clear()
+    reasons._amount_reason.cache_clear()
+    reasons._date_reason.cache_clear()
     long = "$" + "1" * 100
     # When their reasons are built, Then none is kept in a cache, and no fix is offered
-    assert "write it as" not in rules.amount_reason(long, 1)
-    assert "write it as" not in rules.date_reason("1/" * 50)
-    assert rules._amount_reason.cache_info().currsize == 0
-    assert rules._date_reason.cache_info().currsize == 0
+    assert "write it as" not in reasons.amount_reason(long, 1)
+    assert "write it as" not in reasons.date_reason("1/" * 50)
+    assert reasons._amount_reason.cache_info().currsize == 0
+    assert reasons._date_reason.cache_info().currsize == 0
     assert hints.amount_fix(long) is None

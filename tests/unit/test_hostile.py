@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.conftest import rejection, summarize_bytes
-from txsummary.core.summarize import FastPathDeclined
+from txsummary.core.summarize import FastPathDeclined, Path
 
 HEADER = b"Id,Date,Transaction\n"
 ROWS = b"".join(b"%d,7/%d,+1.25\n" % (i, i % 28 + 1) for i in range(2000))
-MIXED_PATHS = pytest.mark.parametrize("path", [None, "careful"])
+MIXED_PATHS = pytest.mark.parametrize("path", ["mixed", "careful"])
 
 
 # Unclosed quotes -----------------------------------------------------------------------
@@ -22,7 +22,7 @@ MIXED_PATHS = pytest.mark.parametrize("path", [None, "careful"])
 @MIXED_PATHS
 @pytest.mark.parametrize("chunk_size", [64, 1 << 20])
 def test_unclosed_quote_in_the_last_column_is_rejected_naming_its_line(
-    path: str | None, chunk_size: int
+    path: Path, chunk_size: int
 ) -> None:
     # Given valid rows, then a row whose last field opens a quote that never closes, then more
     data = HEADER + b'0,7/1,+1\n1,7/2,"+1\n' + ROWS.replace(b"0,7/1,", b"x,7/1,", 1)
@@ -34,7 +34,7 @@ def test_unclosed_quote_in_the_last_column_is_rejected_naming_its_line(
 
 
 @MIXED_PATHS
-def test_unclosed_quote_in_the_header_is_rejected(path: str | None) -> None:
+def test_unclosed_quote_in_the_header_is_rejected(path: Path) -> None:
     error = rejection(b'Id,Date,"Transaction\n' + ROWS, path=path)
     assert error.errors[0].line == 1
     assert "header" in error.errors[0].reason
@@ -54,28 +54,28 @@ def test_unclosed_quote_longer_than_a_record_is_stopped_at_its_line() -> None:
 
 
 @MIXED_PATHS
-def test_cr_only_line_endings_are_a_data_error_naming_the_cause(path: str | None) -> None:
+def test_cr_only_line_endings_are_a_data_error_naming_the_cause(path: Path) -> None:
     error = rejection(HEADER.replace(b"\n", b"\r") + b"0,7/15,+1\r1,7/16,+2\r", path=path)
     assert error.errors[0].line == 1
     assert "CR-only line endings" in error.errors[0].reason
 
 
 @MIXED_PATHS
-def test_a_lone_cr_in_the_header_is_a_data_error(path: str | None) -> None:
+def test_a_lone_cr_in_the_header_is_a_data_error(path: Path) -> None:
     error = rejection(b"Id,Da\rte,Transaction\n0,7/15,+1\n", path=path)
     assert error.errors[0].line == 1
     assert "CR-only line endings" in error.errors[0].reason
 
 
 @MIXED_PATHS
-def test_a_lone_cr_in_a_row_is_reported_on_its_line(path: str | None) -> None:
+def test_a_lone_cr_in_a_row_is_reported_on_its_line(path: Path) -> None:
     error = rejection(HEADER + b"0,7/15,+1\r\n1,7/16,+2\r3,7/1,+1\n2,7/17,+1\n", path=path)
     assert [e.line for e in error.errors] == [3]
     assert "CR-only" in error.errors[0].reason
 
 
 @MIXED_PATHS
-def test_cr_inside_quotes_is_data_and_lines_count_lf_only(path: str | None) -> None:
+def test_cr_inside_quotes_is_data_and_lines_count_lf_only(path: Path) -> None:
     # Given a quoted memo holding a CR and a CRLF, before a bad row
     data = b'Id,Date,Transaction,Memo\n0,7/15,+1,"a\rb"\n1,7/16,+1,"c\r\nd"\n2,7/17,bad,x\n'
     # Then the bad row is named by its physical line, counted by LF
@@ -87,13 +87,13 @@ def test_cr_inside_quotes_is_data_and_lines_count_lf_only(path: str | None) -> N
 
 
 @MIXED_PATHS
-def test_header_field_longer_than_the_csv_module_limit_is_just_a_column(path: str | None) -> None:
+def test_header_field_longer_than_the_csv_module_limit_is_just_a_column(path: Path) -> None:
     data = b"Id,Date,Transaction," + b"m" * 200_000 + b"\n0,7/15,+1,x\n"
     assert summarize_bytes(data, path=path).totals.transactions == 1
 
 
 @MIXED_PATHS
-def test_long_field_gets_the_same_verdict_whatever_else_is_in_the_file(path: str | None) -> None:
+def test_long_field_gets_the_same_verdict_whatever_else_is_in_the_file(path: Path) -> None:
     # Given a 200,000-character memo, and (elsewhere) a doubled quote that sends chunks the
     # careful way
     memo = b"a" * 200_000
@@ -106,7 +106,7 @@ def test_long_field_gets_the_same_verdict_whatever_else_is_in_the_file(path: str
 
 
 @MIXED_PATHS
-def test_more_than_fifteen_digits_is_a_data_error_with_a_clear_reason(path: str | None) -> None:
+def test_more_than_fifteen_digits_is_a_data_error_with_a_clear_reason(path: Path) -> None:
     data = HEADER + b"0,7/15,+1234567890123456\n1,7/15,+999999999999999.99\n"
     error = rejection(data, path=path)
     assert [e.line for e in error.errors] == [2]
@@ -114,7 +114,7 @@ def test_more_than_fifteen_digits_is_a_data_error_with_a_clear_reason(path: str 
 
 
 @MIXED_PATHS
-def test_amounts_beyond_the_int_conversion_limit_are_data_errors(path: str | None) -> None:
+def test_amounts_beyond_the_int_conversion_limit_are_data_errors(path: Path) -> None:
     huge = b"9" * 5000
     error = rejection(HEADER + b"0,7/15," + huge + b"\n1,7/15,-" + huge + b"\n", path=path)
     assert error.error_count == 2
@@ -122,7 +122,7 @@ def test_amounts_beyond_the_int_conversion_limit_are_data_errors(path: str | Non
 
 
 @MIXED_PATHS
-def test_sums_are_exact_beyond_int64(path: str | None) -> None:
+def test_sums_are_exact_beyond_int64(path: Path) -> None:
     # Given 200 amounts of 999,999,999,999,999.99: the balance is far beyond 2**63 cents
     rows = b"".join(b"%d,7/15,+999999999999999.99\n" % i for i in range(200))
     summary = summarize_bytes(HEADER + rows + b"200,7/15,-0.01\n", path=path, chunk_size=1024)
@@ -155,3 +155,23 @@ def test_quotes_the_strict_parser_refuses_are_refused_on_every_path(row: bytes) 
         assert rejection(data, path=path).errors[0].line == 3
     with pytest.raises(FastPathDeclined):
         summarize_bytes(data, path="fast")
+
+
+@pytest.mark.parametrize("chunk_size", [64, 1024, 1 << 20])
+@MIXED_PATHS
+def test_errors_past_the_first_twenty_are_counted_not_named(path: Path, chunk_size: int) -> None:
+    # Given 300 rows: every third amount bad, every fifth Id repeated, one-field lines between
+    rows, bad_lines = [], []
+    for i in range(300):
+        repeated = i % 5 == 0 and i > 0
+        rows.append(f"{i - 1 if repeated else i},7/{i % 28 + 1},{'x1' if i % 3 == 0 else '+1'}\n")
+        if i % 3 == 0 or repeated:
+            bad_lines.append(len(rows) + 1)
+        if i % 7 == 0:
+            rows.append("junk\n")
+            bad_lines.append(len(rows) + 1)
+    # When it is read in chunks of any size
+    error = rejection(HEADER + "".join(rows).encode(), path=path, chunk_size=chunk_size)
+    # Then the first 20 offending lines are named, and every one is counted
+    assert [e.line for e in error.errors] == bad_lines[:20]
+    assert error.error_count == len(bad_lines)

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.conftest import PATHS, summarize_bytes
+from txsummary.core import counting
 from txsummary.core.errors import InvalidFileError
-from txsummary.core.summarize import FastPathDeclined
+from txsummary.core.summarize import FastPathDeclined, Path
 
 PROFILE = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 AMOUNT = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?")
@@ -232,7 +233,7 @@ def hostile_files(draw: st.DrawFn) -> str:
 @given(hostile_files(), st.sampled_from(PATHS), st.integers(2, 400), st.booleans(),
        st.sampled_from([1, 2]))  # fmt: skip
 def test_hostile_files_match_the_oracle(
-    text: str, path: str | None, chunk_size: int, gzipped: bool, workers: int
+    text: str, path: Path, chunk_size: int, gzipped: bool, workers: int
 ) -> None:
     # Given a hostile file and what the oracle makes of it
     expected, lines, count = oracle(text)
@@ -256,3 +257,75 @@ def test_hostile_files_match_the_oracle(
         for month in document["months"]:
             del month["name"]
         assert document == expected
+
+
+# Invalid-heavy files: more errors than are named, so that most are only counted ------------
+
+SHAPES = ("amounts", "dates", "ids", "one-field", "quotes", "mixed")
+PADDING = ["", " ", "\t", "\u00a0", "\u3000", "\x1f"]
+
+
+@st.composite
+def invalid_heavy_files(draw: st.DrawFn) -> str:
+    """Many offending rows of one shape (all amounts bad, every other date bad, all Ids
+    repeated, one-field lines, quotes), with valid rows, blank lines and padding between."""
+    shape = draw(st.sampled_from(SHAPES))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    with_year = draw(st.booleans())
+    parts = [draw(st.sampled_from(HEADERS[:3])) + newline]
+    width = 4 if "Memo" in parts[0] else 3
+    for i in range(draw(st.integers(21, 90))):
+        row_id, date = str(i), draw(st.sampled_from(GOOD_DATES[with_year]))
+        amount = draw(st.sampled_from(GOOD_AMOUNTS))
+        kind = shape if shape != "mixed" else draw(st.sampled_from(SHAPES[:-1]))
+        if kind == "amounts":
+            amount = draw(st.sampled_from([*AMOUNTS, "", "x", "1.234", "\u0663"]))
+        elif kind == "dates" and i % 2:
+            date = draw(st.sampled_from([*DATES, *GOOD_DATES[not with_year], "", "x"]))
+        elif kind == "ids":
+            row_id = draw(st.sampled_from(["1", "007", "tx", "", "99999999999999999999", "1"]))
+        elif kind == "one-field" and draw(st.integers(0, 4)):
+            parts.append(draw(st.sampled_from(["1", "x", "", " ", '""', '"a,b"', "\u00a0"])))
+            parts.append(newline)
+            continue
+        values = {"Id": row_id, "Date": date, "Transaction": amount, "Memo": "m"}
+        order = (
+            ["Transaction", "Id", "Date", "Memo"] if width == 4 else ["Id", "Date", "Transaction"]
+        )
+        fields = [draw(st.sampled_from(PADDING)) + values[k] for k in order]
+        if kind == "quotes" or draw(st.integers(0, 5)) == 0:
+            fields = [_quoted(f, draw) for f in fields]
+            if draw(st.integers(0, 3)) == 0:
+                fields[draw(st.integers(0, width - 1))] += draw(
+                    st.sampled_from(['"', 'x"', ",", ""])
+                )
+        parts.append(",".join(fields) + newline)
+    text = "".join(parts)
+    return text.rstrip("\n") if draw(st.booleans()) else text
+
+
+@PROFILE
+@given(invalid_heavy_files(), st.sampled_from(PATHS), st.integers(16, 2000),
+       st.sampled_from([8, 100, 64 << 10]))  # fmt: skip
+def test_invalid_heavy_files_are_counted_exactly(
+    text: str, path: Path, chunk_size: int, piece: int
+) -> None:
+    # Given a file with many offending rows, and the careful path cutting chunks in pieces of
+    # any size (so errors past the first 20 are counted within a chunk and across chunks)
+    expected, lines, count = oracle(text)
+    previous, counting.PIECE_BYTES = counting.PIECE_BYTES, piece
+    # When it is read by one path or the mix
+    try:
+        summary = summarize_bytes(text.encode("utf-8"), chunk_size=chunk_size, path=path)
+    except InvalidFileError as error:
+        # Then it is rejected with the oracle's first 20 lines and its exact count
+        assert expected is None, error.describe()
+        assert [e.line for e in error.errors] == lines
+        assert error.error_count == count
+    except FastPathDeclined:
+        assert path == "fast"
+    else:
+        assert expected is not None
+        assert summary.totals.transactions == expected["transactions"]
+    finally:
+        counting.PIECE_BYTES = previous

@@ -19,7 +19,7 @@ from tests.unit.streams import MIB, measure
 ROWS_PROBE = """
 import io, json, tracemalloc
 import pyarrow as pa
-import txsummary.core.careful, txsummary.core.frame  # pandas: imported before tracing
+import txsummary.core.careful, txsummary.core.aggregate  # pandas: imported before tracing
 from txsummary.core.summarize import summarize_stream
 
 class Rows(io.RawIOBase):
@@ -88,7 +88,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "read": stream.consume
 """
 # With pandas, which summarize_stream imports when the first file starts.
 IMPORT_PROBE = (
-    "import json, txsummary.core.summarize, txsummary.core.frame, txsummary.core.careful; "
+    "import json, txsummary.core.summarize, txsummary.core.aggregate, txsummary.core.careful; "
     "print(json.dumps({}))"
 )
 
@@ -126,3 +126,82 @@ def test_hostile_input_is_refused_at_once_in_little_memory(source: str, read_at_
     seconds = result["seconds"]
     assert isinstance(seconds, float)
     assert seconds < 2.0, result
+
+
+INVALID_PROBE = """
+import io, json, zlib
+from txsummary.core.errors import InvalidFileError
+from txsummary.core.summarize import summarize_stream
+
+ROW = {"amounts": b"%d,%d/%d,x%+d\\n", "dates": b"%d,%d/%d,%+d\\n", "ids": b"1,%d/%d,%+d\\n"}
+
+def rows(kind, count):
+    yield b"Id,Date,Transaction\\n"
+    for start in range(0, count, 4096):
+        block = []
+        for i in range(start, min(count, start + 4096)):
+            month, day, cents = i % 12 + 1, i % 28 + 1, i % 9973 - 5000
+            if kind == "ids":
+                block.append(ROW["ids"] % (month, day, cents))
+            elif kind == "dates" and i % 2:
+                block.append(b"%d,2/30,%+d\\n" % (i, cents))
+            else:
+                block.append(ROW[kind if kind != "dates" else "dates"] % (i, month, day, cents))
+        yield b"".join(block)
+
+def one_field_gzip(count):
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield deflate.compress(b"Id,Date,Transaction\\n")
+    for _ in range(count >> 20):
+        yield deflate.compress(b"1\\n" * (1 << 20))
+    yield deflate.flush()
+
+class Stream(io.RawIOBase):
+    def __init__(self, pieces):
+        self.pieces, self.pending = iter(pieces), b""
+    def readable(self):
+        return True
+    def readinto(self, buffer):
+        while len(self.pending) < len(buffer):
+            piece = next(self.pieces, None)
+            if piece is None:
+                break
+            self.pending += piece
+        size = min(len(buffer), len(self.pending))
+        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        return size
+
+kind = KIND
+source = one_field_gzip(COUNT) if kind == "one-field" else rows(kind, COUNT)
+try:
+    summarize_stream(io.BufferedReader(Stream(source), 1 << 20), "invalid.csv")
+    count = 0
+except InvalidFileError as exc:
+    count = exc.error_count
+print(json.dumps({"error_count": count}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kind", "count", "errors"),
+    [
+        ("amounts", 1_000_000, 1_000_000),
+        ("dates", 1_000_000, 500_000),
+        ("ids", 1_000_000, 999_999),
+        ("one-field", 20 << 20, 20 << 20),
+    ],
+    ids=["all-amounts-invalid", "every-other-date-invalid", "all-ids-repeated", "one-field-gzip"],
+)
+def test_invalid_heavy_files_get_their_count_within_256_mib(
+    kind: str, count: int, errors: int
+) -> None:
+    # Given a stream of rows nearly all offending (generated as it is read)
+    # When summarized in a fresh process
+    result = measure(INVALID_PROBE.replace("KIND", repr(kind)).replace("COUNT", str(count)))
+    # Then every offending row is counted
+    assert result["error_count"] == errors, result
+    # And the process stays within 256 MiB, whatever the mix
+    peak = result["peak_rss"]
+    assert isinstance(peak, int)
+    assert peak <= 256 * MIB, result

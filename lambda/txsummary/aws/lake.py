@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from txsummary.aws.multipart import PART_BYTES, PartSink
 from txsummary.contract import GLUE_COLUMNS, LAKE_PARTITION, LAKE_PREFIX
-from txsummary.core.frame import ARROW_POOL
+from txsummary.core.arrow import ARROW_POOL
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,33 +1,27 @@
-"""The careful path: every record, every rule, every offending line with its reason.
+"""The careful path: every record, every rule, each offending line named with its reasons.
 
-Records come from the strict parser (core.records). Their values are checked with the same rule
-functions as the fast path's, and the valid rows go through the same pandas aggregation.
+Records come from the strict parser (core.records). Their rows are judged by core.verdict (the
+same rule functions as the fast path's), and the valid rows go through the same pandas
+aggregation. Offending lines are named while they can be among the first reported; past that
+they are counted (core.counting).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from txsummary.core import frame as engine
-from txsummary.core.errors import shown
+from txsummary.core import aggregate as engine
+from txsummary.core.reasons import width_reason
 from txsummary.core.records import records
-from txsummary.core.rules import (
-    AMOUNT_OK,
-    Layout,
-    ParsedDate,
-    amount_reason,
-    cached_date,
-    check_amounts,
-    date_reason,
-    width_reason,
-)
-from txsummary.core.state import ErrorList, FileChecks
+from txsummary.core.rules import Layout
+from txsummary.core.state import FileChecks
+from txsummary.core.verdict import judge
 
 # A NUL, or a byte that is not UTF-8 (decoded with surrogateescape).
 _UNREADABLE = re.compile("[\x00\udc80-\udcff]")
@@ -42,9 +36,16 @@ class Candidates:
     dates: list[str] = field(default_factory=list)
     amounts: list[str] = field(default_factory=list)
 
+    def values(self) -> tuple[list[str], list[str], list[str]]:
+        return self.ids, self.dates, self.amounts
+
+
+class ErrorSink(Protocol):
+    def add(self, line: int, reason: str) -> None: ...
+
 
 def read_candidates(
-    data: bytes, first_line: int, layout: Layout, errors: ErrorList, clean: bool
+    data: bytes, first_line: int, layout: Layout, errors: ErrorSink, clean: bool
 ) -> Candidates:
     """Parse a chunk record by record; report malformed, unreadable and wrong-width records."""
     text = data.decode("utf-8") if clean else data.decode("utf-8", "surrogateescape")
@@ -67,7 +68,7 @@ def read_candidates(
     return found
 
 
-def report_unreadable(text: str, line: int, errors: ErrorList) -> None:
+def report_unreadable(text: str, line: int, errors: ErrorSink) -> None:
     """One error per physical line holding a NUL or bytes that are not UTF-8."""
     for offset, physical in enumerate(text.split("\n")):
         if "\x00" in physical:
@@ -84,84 +85,42 @@ def report_unreadable(text: str, line: int, errors: ErrorList) -> None:
                 )
 
 
-@dataclass(slots=True)
-class _Valid:
-    """The valid rows of a batch, with their dates as codes into the distinct texts."""
-
-    rows: list[int] = field(default_factory=list)
-    codes: list[int] = field(default_factory=list)
-    index: dict[str, int] = field(default_factory=dict)
-    parsed: list[ParsedDate] = field(default_factory=list)
-
-
-def _reasons(
-    found: Candidates,
-    i: int,
-    *,
-    fresh: bool,
-    date: ParsedDate | None,
-    checks: FileChecks,
-    codes: npt.NDArray[np.uint8] | None,
-) -> list[str]:
-    """Every rule row ``i`` breaks, in column order (its Id is already recorded: ``fresh``
-    says whether it was new). May fix the file's year form."""
-    reasons: list[str] = []
-    row_id = found.ids[i]
-    if not row_id:
-        reasons.append("Id is empty")
-    elif not fresh:
-        reasons.append(f"duplicate Id {shown(row_id)}")
-    if date is None:
-        reasons.append(date_reason(found.dates[i]))
-    elif conflict := checks.year_form.conflict(date.year is not None):
-        reasons.append(conflict)
-    if codes is not None and codes[i] != AMOUNT_OK:
-        reasons.append(amount_reason(found.amounts[i], int(codes[i])))
-    return reasons
-
-
 def check_rows(found: Candidates, checks: FileChecks, want_rows: bool) -> pd.DataFrame | None:
-    """Check every candidate row in line order, report each offending one with all its reasons,
-    and add the valid rows to the file's totals. Returns their on_rows frame if wanted."""
-    amounts = check_amounts(pa.array(found.amounts, pa.string()))
-    codes = amounts.codes
-    bad_amounts = set() if codes is None else set(np.flatnonzero(codes != AMOUNT_OK).tolist())
-    valid = _Valid()
-    valid_rows, valid_codes, date_index = valid.rows, valid.codes, valid.index
-    add_id, dates, year_form = checks.ids.add, checks.dates, checks.year_form
-    for i, (line, row_id, text) in enumerate(zip(found.lines, found.ids, found.dates, strict=True)):
-        fresh = bool(row_id) and add_id(row_id)
-        date = cached_date(text, dates)
-        if (
-            fresh
-            and date is not None
-            and i not in bad_amounts
-            and year_form.agrees(date.year is not None)
-        ):
-            year_form.conflict(date.year is not None)  # fixes the form at the first date
-            code = date_index.get(text)
-            if code is None:
-                code = date_index[text] = len(valid.parsed)
-                valid.parsed.append(date)
-            valid_rows.append(i)
-            valid_codes.append(code)
-        else:
-            reasons = _reasons(found, i, fresh=fresh, date=date, checks=checks, codes=codes)
-            checks.errors.add(line, "; ".join(reasons))
-    if not valid.rows:
+    """Judge every candidate row (in line order), name each offending one with all its reasons
+    while it can be among the first reported (count the rest), and add the valid rows to the
+    file's totals. Returns their on_rows frame if wanted."""
+    verdict = judge(
+        pa.array(found.ids, pa.string()),
+        pa.array(found.dates, pa.string()),
+        pa.array(found.amounts, pa.string()),
+        checks,
+    )
+    errors, lines = checks.errors, found.lines
+    offending = np.flatnonzero(verdict.bad).tolist()
+    for k, i in enumerate(offending):
+        if not errors.would_keep(lines[i]):  # lines only grow from here
+            errors.add_count(len(offending) - k)
+            break
+        reason = verdict.reasons(i, found.ids[i], found.dates[i], found.amounts[i])
+        errors.add(lines[i], reason)
+    good = np.flatnonzero(~verdict.bad)
+    if not good.size:
         return None
-    keep = np.array(valid.rows, dtype=np.intp)
-    cents = amounts.cents[keep]
-    date_codes = np.array(valid.codes, dtype=np.int32)
-    frame = engine.aggregation_frame(date_codes, list(valid.index), cents)
+    # The dates the valid rows use, coded afresh: the aggregation takes only valid dates.
+    used, date_codes = np.unique(verdict.codes[good], return_inverse=True)
+    date_codes = date_codes.astype(np.int32)
+    texts = [verdict.texts[u] for u in used.tolist()]
+    parsed = [verdict.parsed[u] for u in used.tolist()]
+    cents = verdict.amounts.cents[good]
+    frame = engine.aggregation_frame(date_codes, texts, cents)
     checks.totals.merge(engine.aggregate(frame, checks.dates))
     if not want_rows:
         return None
     return engine.rows_frame(
-        line=pa.array([found.lines[i] for i in valid.rows], pa.int64()),
-        ids=pa.array([found.ids[i] for i in valid.rows], pa.string()),
-        dates=pa.array([found.dates[i] for i in valid.rows], pa.string()),
-        parsed=valid.parsed,
+        line=pa.array([lines[i] for i in good.tolist()], pa.int64()),
+        ids=pa.array([found.ids[i] for i in good.tolist()], pa.string()),
+        dates=pa.array([found.dates[i] for i in good.tolist()], pa.string()),
+        parsed=[p for p in parsed if p is not None],
         date_codes=pa.array(date_codes),
         cents=cents,
     )

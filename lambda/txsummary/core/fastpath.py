@@ -27,7 +27,15 @@ import pyarrow.csv as pacsv
 from txsummary.core.arrow import ARROW_POOL
 from txsummary.core.ids import BITMAP_LIMIT
 from txsummary.core.model import Partial
-from txsummary.core.rules import DateCache, Layout, ParsedDate, cached_date, check_amounts
+from txsummary.core.rules import (
+    DateCache,
+    Layout,
+    ParsedDate,
+    cached_date,
+    canonical_ints,
+    check_amounts,
+    empty_values,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +53,7 @@ class Prepared:
     partial: Partial
     has_year: bool | None  # None when the chunk has no rows
     int_ids: npt.NDArray[np.int64] | None  # canonical integer Ids below BITMAP_LIMIT
-    text_ids: list[str] | None  # any other Ids
+    text_ids: pa.Array | None  # any other Ids
     rows: pd.DataFrame | None  # the on_rows frame, when asked for
 
 
@@ -57,7 +65,7 @@ def prepare(
     if b"\r" in data and _count(raw, _CR) != data.count(b"\r\n"):
         return None
     quoted = b'"' in data
-    if quoted and not _quotes_wrap_whole_fields(raw):
+    if quoted and not quotes_wrap_whole_fields(raw):
         return None
     table = _read(data, layout, quoted)
     lines = _count(raw, _LF) + (not data.endswith(b"\n"))
@@ -85,20 +93,22 @@ def prepare_columns(
     if months is None:
         return None
     distinct, parsed, has_year = months
-    checked = check_amounts(amounts)
+    checked = check_amounts(amounts, explain=False)
     if checked.codes is not None:
         return None
-    if pc.min(pc.binary_length(ids, memory_pool=_POOL)).as_py() == 0:
+    if bool(empty_values(ids).any()):
         return None
-    int_ids = _canonical_int_ids(ids)
-    text_ids = None
-    if int_ids is None:
-        text_ids = ids.cast(pa.string()).to_pylist()
-        if any(t != t.strip() for t in text_ids):
+    canonical, values = canonical_ints(ids)
+    int_ids, text_ids = None, None
+    if bool(canonical.all()) and int(values.max()) < BITMAP_LIMIT:
+        int_ids = values
+    else:
+        text_ids = ids.cast(pa.string())
+        if any(t != t.strip() for t in text_ids.to_pylist()):
             return None
     # Here, not at the top: the checks above need no pandas, so the first chunks are read
     # and checked while pandas is still being imported (core.summarize).
-    from txsummary.core import frame as engine  # noqa: PLC0415
+    from txsummary.core import aggregate as engine  # noqa: PLC0415
 
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     partial = engine.aggregate(engine.aggregation_frame(codes, distinct, checked.cents), dates)
@@ -128,7 +138,7 @@ def _count(raw: npt.NDArray[np.uint8], byte: int) -> int:
     return total
 
 
-def _quotes_wrap_whole_fields(raw: npt.NDArray[np.uint8]) -> bool:
+def quotes_wrap_whole_fields(raw: npt.NDArray[np.uint8]) -> bool:
     """Quotes pair up, each pair opening a field right after a comma or line start and closing
     it right before a comma or line end (no doubled quotes: those go the careful way)."""
     quotes = np.flatnonzero(raw == _QUOTE)
@@ -187,22 +197,3 @@ def _distinct_dates(
     if len(forms) != 1:
         return None
     return texts, parsed, forms.pop()
-
-
-def _canonical_int_ids(ids: pa.Array) -> npt.NDArray[np.int64] | None:
-    """The Ids as integers if all are canonical ('0', '17'; not '007', '+1', ' 1', '0x1F') and
-    below BITMAP_LIMIT. Ids are not empty here."""
-    if pa.types.is_string(ids.type):
-        ids = ids.cast(pa.binary())
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[
-        ids.offset : ids.offset + len(ids) + 1
-    ]
-    text = np.frombuffer(ids.buffers()[2], dtype=np.uint8)
-    if not bool(np.all(text[offsets[0] : offsets[-1]] - ord("0") < 10)):  # uint8 wraps around
-        return None
-    if bool(np.any((text[offsets[:-1]] == ord("0")) & (np.diff(offsets) > 1))):
-        return None
-    if int(np.diff(offsets).max()) > 18:
-        return None
-    values: npt.NDArray[np.int64] = pc.cast(ids, pa.int64(), memory_pool=_POOL).to_numpy()
-    return values if values.max() < BITMAP_LIMIT else None

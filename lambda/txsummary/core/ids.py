@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
-from txsummary.core.rules import is_canonical_int
+from txsummary.core.rules import canonical_ints, empty_values
 
 # Integer Ids below this go in the bitmap (at most 16 MiB of bits); larger ones in the set.
 BITMAP_LIMIT = 1 << 27
@@ -18,32 +19,57 @@ BITMAP_LIMIT = 1 << 27
 
 class IdRegistry:
     def __init__(self) -> None:
-        # One buffer, two views: a bytearray for single Ids (fast scalar access) and a numpy
-        # array over the same bytes for batches.
         self._bytes = bytearray()
         self._bits = np.frombuffer(self._bytes, dtype=np.uint8)
         self._others: set[str | int] = set()
 
     def add(self, text: str) -> bool:
-        """Record one Id; False if it was seen before."""
-        if is_canonical_int(text):
-            value = int(text)
-            if value < BITMAP_LIMIT:
-                byte, bit = value >> 3, 1 << (value & 7)
-                if byte >= len(self._bytes):
-                    self._grow(value)
-                bits = self._bytes
-                if bits[byte] & bit:
-                    return False
-                bits[byte] |= bit
-                return True
-            key: str | int = value
-        else:
-            key = text
-        if key in self._others:
+        """Record one Id; False if it was seen before (the one-value form of add_each)."""
+        return bool(self.add_each(pa.array([text], pa.string()))[0])
+
+    def add_each(self, ids: pa.Array) -> npt.NDArray[np.bool_]:
+        """Record every non-empty Id of ``ids`` (texts, in line order); per Id, whether it was
+        new: not seen before, nor earlier in ``ids``. Empty Ids are not Ids: never new."""
+        return self._fresh(ids, record=True)
+
+    def add_all(self, ids: pa.Array) -> bool:
+        """Record Ids given as texts; if any is a duplicate record nothing, return False."""
+        if not bool(self._fresh(ids, record=False).all()):
             return False
-        self._others.add(key)
+        self._fresh(ids, record=True)
         return True
+
+    def _fresh(self, ids: pa.Array, *, record: bool) -> npt.NDArray[np.bool_]:
+        fresh = np.zeros(len(ids), dtype=bool)
+        canonical, values = canonical_ints(ids)
+        small = canonical & (values < BITMAP_LIMIT)
+        where = np.flatnonzero(small)
+        if where.size:
+            chosen = values[where]
+            if bool(np.all(chosen[1:] > chosen[:-1])):  # Ids usually arrive sorted: no sort
+                distinct, first = chosen, np.arange(chosen.size)
+            else:
+                distinct, first = np.unique(chosen, return_index=True)
+            if record:
+                self._grow(int(distinct[-1]))
+            byte = distinct >> 3
+            mask = np.left_shift(1, distinct & 7).astype(np.uint8)
+            inside = byte < self._bits.size
+            new = np.ones(distinct.size, dtype=bool)
+            new[inside] = (self._bits[byte[inside]] & mask[inside]) == 0
+            fresh[where[first[new]]] = True
+            if record:
+                np.bitwise_or.at(self._bits, byte[new], mask[new])
+        rest = np.flatnonzero(~small & ~empty_values(ids))
+        if rest.size:
+            texts: list[str] = ids.take(pa.array(rest)).cast(pa.string()).to_pylist()
+            others = self._others if record else set[str | int]()
+            for i, text in zip(rest.tolist(), texts, strict=True):
+                key: str | int = int(values[i]) if canonical[i] else text
+                if key not in others and (record or key not in self._others):
+                    others.add(key)
+                    fresh[i] = True
+        return fresh
 
     def add_ints(self, values: npt.NDArray[np.int64]) -> bool:
         """Record canonical integer Ids in [0, BITMAP_LIMIT). If any is a duplicate (within
@@ -83,19 +109,5 @@ class IdRegistry:
             self._bytes = bigger
             self._bits = np.frombuffer(bigger, dtype=np.uint8)
 
-    def add_texts(self, texts: list[str]) -> bool:
-        """Record Ids given as strings; if any is a duplicate record nothing, return False."""
-        if len(set(texts)) != len(texts) or any(self._seen(t) for t in texts):
-            return False
-        for text in texts:
-            self.add(text)
-        return True
-
     def _seen(self, text: str) -> bool:
-        if is_canonical_int(text):
-            value = int(text)
-            if value < BITMAP_LIMIT:
-                byte = value >> 3
-                return byte < len(self._bytes) and bool(self._bytes[byte] >> (value & 7) & 1)
-            return value in self._others
-        return text in self._others
+        return not bool(self._fresh(pa.array([text], pa.string()), record=False)[0])

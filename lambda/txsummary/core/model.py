@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from txsummary.core.money import average_cents, json_money
@@ -12,26 +12,36 @@ from txsummary.core.money import average_cents, json_money
 MonthKey = tuple[int | None, int]
 
 
+_COUNT, _CENTS = {"kind": "count"}, {"kind": "cents"}
+
+
 @dataclass(frozen=True, slots=True)
 class Totals:
     """Counts and integer-cent sums over a set of transactions."""
 
-    transactions: int = 0
-    balance: int = 0
-    credits: int = 0
-    credit_total: int = 0
-    debits: int = 0
-    debit_total: int = 0
+    transactions: int = field(default=0, metadata=_COUNT)
+    balance: int = field(default=0, metadata=_CENTS)
+    credits: int = field(default=0, metadata=_COUNT)
+    credit_total: int = field(default=0, metadata=_CENTS)
+    debits: int = field(default=0, metadata=_COUNT)
+    debit_total: int = field(default=0, metadata=_CENTS)
+
+    @classmethod
+    def of(
+        cls, *, credits: int, credit_total: int, debits: int, debit_total: int, zeros: int
+    ) -> Totals:
+        """From the credits, the debits and the zero amounts (which count toward neither)."""
+        return cls(
+            transactions=credits + debits + zeros,
+            balance=credit_total + debit_total,
+            credits=credits,
+            credit_total=credit_total,
+            debits=debits,
+            debit_total=debit_total,
+        )
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            self.transactions + other.transactions,
-            self.balance + other.balance,
-            self.credits + other.credits,
-            self.credit_total + other.credit_total,
-            self.debits + other.debits,
-            self.debit_total + other.debit_total,
-        )
+        return Totals(*(getattr(self, n) + getattr(other, n) for n in FIELDS))
 
     @property
     def average_credit(self) -> int | None:
@@ -40,6 +50,21 @@ class Totals:
     @property
     def average_debit(self) -> int | None:
         return average_cents(self.debit_total, self.debits)
+
+    def to_dict(self, balance_key: str = "balance") -> dict[str, Any]:
+        """The counts, then the balance and the averages as exact JSON money."""
+        shown: dict[str, Any] = {name: getattr(self, name) for name in COUNT_FIELDS}
+        shown[balance_key] = json_money(self.balance)
+        shown.update({name: json_money(getattr(self, name)) for name in AVERAGE_FIELDS})
+        return shown
+
+
+# The field names, in order, for whoever lays Totals out (the store, the text, the DataFrame
+# API): every field, the counts, the integer-cent sums, and the derived averages (cents or None).
+FIELDS = tuple(f.name for f in fields(Totals))
+COUNT_FIELDS = tuple(f.name for f in fields(Totals) if f.metadata == _COUNT)
+CENTS_FIELDS = tuple(f.name for f in fields(Totals) if f.metadata == _CENTS)
+AVERAGE_FIELDS = ("average_credit", "average_debit")
 
 
 @dataclass(slots=True)
@@ -75,18 +100,7 @@ class MonthSummary:
         return base if self.year is None else f"{base} {self.year}"
 
     def to_dict(self) -> dict[str, Any]:
-        t = self.totals
-        return {
-            "year": self.year,
-            "month": self.month,
-            "name": self.name,
-            "transactions": t.transactions,
-            "credits": t.credits,
-            "debits": t.debits,
-            "balance": json_money(t.balance),
-            "average_credit": json_money(t.average_credit),
-            "average_debit": json_money(t.average_debit),
-        }
+        return {"year": self.year, "month": self.month, "name": self.name, **self.totals.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +112,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's JSON object; money values are exact to the cent, empty averages are None."""
-        t = self.totals
         return {
-            "transactions": t.transactions,
-            "credits": t.credits,
-            "debits": t.debits,
-            "total_balance": json_money(t.balance),
-            "average_credit": json_money(t.average_credit),
-            "average_debit": json_money(t.average_debit),
+            **self.totals.to_dict(balance_key="total_balance"),
             "months": [m.to_dict() for m in self.months],
         }

@@ -3,33 +3,34 @@
 - the header: :func:`resolve_header`;
 - the date forms and the calendar: :func:`parse_date`;
 - the year-mixing rule: :class:`YearForm`;
+- the Id rules: :func:`empty_values` and :func:`canonical_ints` (which Ids the registry keeps
+  as integers);
 - the amount rule: :func:`check_amounts`, vectorized over an Arrow array of texts (the careful
   path calls it on the rows it collected; :func:`parse_amount` is the one-value form).
-The credit/debit split lives in the one aggregation, :func:`txsummary.core.frame.aggregate`.
+The credit/debit split lives in the one aggregation, :func:`txsummary.core.aggregate.aggregate`.
 """
 
 from __future__ import annotations
 
 import calendar
-import functools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from txsummary.core import hints
+from txsummary.core.arrow import ARROW_POOL
 from txsummary.core.errors import shown
 
 REQUIRED_COLUMNS = ("Id", "Date", "Transaction")
 # Digits an amount may have before its point: cents then fit in int64 with room to spare.
 MAX_WHOLE_DIGITS = 15
 
-# ASCII digits only: Python's \d would also accept other scripts' digits. Documentation of the
-# rule that check_amounts implements (tests compare the two).
-AMOUNT_PATTERN = r"^[+-]?[0-9]{1,15}(?:\.[0-9]{1,2})?$"
-_AMOUNT = re.compile(AMOUNT_PATTERN)
+# The most digits a canonical integer Id may have: its value then fits in int64.
+MAX_ID_DIGITS = 18
 _MONTH_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 _ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -128,35 +129,6 @@ def cached_date(text: str, cache: DateCache) -> ParsedDate | None:
     return date
 
 
-# Reasons are pure functions of the text, computed for every offending row, so the short texts
-# (dates repeat a lot) are cached; a cache of long ones (up to a record each) could hold gigabytes.
-_CACHED_CHARS = 64
-
-
-def date_reason(text: str) -> str:
-    """Why a text is not a valid date (it must be one that :func:`parse_date` refuses), with
-    the likely export mistake when its fix is a valid date."""
-    return _date_reason(text) if len(text) <= _CACHED_CHARS else _date_reason.__wrapped__(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _date_reason(text: str) -> str:
-    try:
-        parse_date(text)
-    except RuleError as exc:
-        reason = str(exc)
-    else:
-        raise ValueError(f"{text!r} is a valid date")
-    if not text:
-        return f"the Date field is empty: expected a date like {hints.EXAMPLE_DATES}"
-    fix = hints.date_fix(text)
-    if fix is not None and cached_date(fix.value, {}) is not None:
-        reason += f": it has {fix.text()}, so write it as {fix.value}"
-        if fix.advice:
-            reason += f" or, {fix.advice}"
-    return reason
-
-
 class YearForm:
     """Dates with and without a year must not mix: the file's first valid date fixes the form."""
 
@@ -167,63 +139,17 @@ class YearForm:
         """Whether a date of this form would be accepted (without fixing the form)."""
         return self.has_year is None or self.has_year == has_year
 
-    def conflict(self, has_year: bool) -> str | None:
-        """The reason a date of this form is refused, or None (and the form is then fixed)."""
+    def fix(self, has_year: bool) -> None:
+        """Fix the file's form at its first valid date (later calls change nothing)."""
         if self.has_year is None:
             self.has_year = has_year
-            return None
-        if self.has_year == has_year:
+
+    def reason(self, has_year: bool) -> str | None:
+        """Why a date of this form is refused, or None when it is accepted."""
+        if self.agrees(has_year):
             return None
         earlier = "have a year" if self.has_year else "have no year"
         return f"dates with and without a year are mixed (earlier dates in this file {earlier})"
-
-
-def amount_reason(text: str, code: int) -> str:
-    if len(text) <= _CACHED_CHARS:
-        return _amount_reason(text, code)
-    return _amount_reason.__wrapped__(text, code)
-
-
-@functools.lru_cache(maxsize=4096)
-def _amount_reason(text: str, code: int) -> str:
-    if code == AMOUNT_TOO_LONG:
-        return f"Transaction {shown(text)} has more than {MAX_WHOLE_DIGITS} digits before the point"
-    if not text:
-        return f"the Transaction field is empty: expected an amount like {hints.EXAMPLE_AMOUNT}"
-    if fix := _amount_fix(text):
-        return (
-            f"Transaction {shown(text)} is not an amount: it has {fix.text()}, "
-            f"so write it as {fix.value}"
-        )
-    return (
-        f"Transaction {shown(text)} is not an amount like 10, -10.3 or +60.25 "
-        "(digits with an optional sign and at most two decimals)"
-    )
-
-
-def _amount_fix(text: str) -> hints.Fix | None:
-    """The hint's fix, only when the amount rule accepts the fixed value. The rule's pattern
-    (which tests hold equal to check_amounts) rather than an Arrow array per value: a rejected
-    file may have millions of offending values."""
-    fix = hints.amount_fix(text)
-    return fix if fix is not None and _AMOUNT.fullmatch(fix.value) else None
-
-
-def width_reason(fields: list[str], layout: Layout) -> str:
-    """Why a record has the wrong number of fields: an unquoted decimal comma or thousands
-    separator in the amount (one field more), or another separator than the comma."""
-    reason = f"expected {layout.width} fields, found {len(fields)}"
-    at = layout.amount
-    if len(fields) == layout.width + 1 and at + 1 < len(fields):
-        joined = f"{fields[at].strip()},{fields[at + 1].strip()}"
-        if fix := _amount_fix(joined):
-            return (
-                f"{reason}: the Transaction {shown(joined)} seems to have {fix.text()}, "
-                f"which split it in two, so write it as {fix.value}"
-            )
-    if len(fields) < layout.width and (sep := hints.separator(",".join(fields))):
-        return f"{reason}: the line seems {sep}-separated; {hints.SAVE_AS_COMMAS}"
-    return reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +158,7 @@ class Amounts:
     codes: npt.NDArray[np.uint8] | None  # per value AMOUNT_*; None when every value is OK
 
 
-def check_amounts(values: pa.Array) -> Amounts:
+def check_amounts(values: pa.Array, *, explain: bool = True, cents: bool = True) -> Amounts:
     """The amount rule over an array of texts (binary or string, no nulls): an optional sign,
     1 to 15 digits, optionally a point and one or two digits; and each value in cents, exact
     (integer arithmetic on the digits, never a float).
@@ -241,6 +167,9 @@ def check_amounts(values: pa.Array) -> Amounts:
     path. A value has at least as many signs as 'a sign first' and at least as many points as
     'a point second- or third-last', so when the totals over the array are equal, and no byte
     is foreign, every value is well formed. Only when they are not is each value counted.
+    With ``explain=False`` (a caller that only needs to know whether all are OK), it is not:
+    codes are then all AMOUNT_NOT_A_NUMBER and cents all 0. With ``cents=False`` (a caller
+    that only counts what breaks the rule) the cents of values with errors among them are 0.
     """
     values = values.cast(pa.binary()) if pa.types.is_string(values.type) else values
     n = len(values)
@@ -264,11 +193,15 @@ def check_amounts(values: pa.Array) -> Amounts:
         and points == np.count_nonzero(shape.placed)
     ):
         return Amounts(shape.cents(text, None), None)
+    if not explain:
+        return Amounts(np.zeros(n, dtype=np.int64), np.full(n, AMOUNT_NOT_A_NUMBER, np.uint8))
     classes = _CLASS[used]
     bad = (shape.whole < 1) | _per_value_mismatch(classes, offsets, shape.signed, shape.placed)
     too_long = shape.whole > MAX_WHOLE_DIGITS
     codes = np.where(bad, AMOUNT_NOT_A_NUMBER, np.where(too_long, AMOUNT_TOO_LONG, AMOUNT_OK))
     codes = codes.astype(np.uint8)
+    if not cents:
+        return Amounts(np.zeros(n, dtype=np.int64), codes)
     return Amounts(shape.cents(text, codes == AMOUNT_OK), codes)
 
 
@@ -364,7 +297,7 @@ def _per_value_mismatch(
     """Per value: a byte that is no digit, sign or point, or a sign or point out of place."""
     starts = (offsets[:-1] - offsets[0]).astype(np.intp)
     # One zero past the end, so that reduceat accepts a start at the very end (an empty value).
-    marks = np.zeros((3, used.size + 1), dtype=np.int64)
+    marks = np.zeros((3, used.size + 1), dtype=np.int32)  # a value is shorter than 2**31
     marks[0, :-1] = used == 1
     marks[1, :-1] = used == 2
     marks[2, :-1] = used == 3
@@ -381,12 +314,43 @@ def parse_amount(text: str) -> int:
     """'+60.5' -> 6050 cents; the one-value form of :func:`check_amounts`."""
     checked = check_amounts(pa.array([text], pa.string()))
     if checked.codes is not None:
+        from txsummary.core.reasons import amount_reason  # noqa: PLC0415 - it calls the rules
+
         raise RuleError(amount_reason(text, int(checked.codes[0])))
     return int(checked.cents[0])
 
 
-def is_canonical_int(text: str) -> bool:
-    """'0', '17', up to 18 digits; not '007', '+1', ' 1' or other scripts' digits."""
-    return (
-        text.isdigit() and text.isascii() and len(text) <= 18 and (text[0] != "0" or len(text) == 1)
-    )
+def empty_values(values: pa.Array) -> npt.NDArray[np.bool_]:
+    """Per value, whether it is empty: an Id must not be."""
+    lengths = pc.binary_length(values, memory_pool=ARROW_POOL).to_numpy(zero_copy_only=False)
+    empty: npt.NDArray[np.bool_] = lengths == 0
+    return empty
+
+
+def canonical_ints(ids: pa.Array) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The canonical-integer Id rule over an array of texts (binary or string, no nulls): per
+    Id, whether it is one ('0', '17', up to MAX_ID_DIGITS ASCII digits; not '007', '+1', ' 1',
+    '' or other scripts' digits), and its value (0 where it is not)."""
+    if pa.types.is_string(ids.type):
+        ids = ids.cast(pa.binary())
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + n + 1]
+    data = ids.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8) if data and data.size else np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    first = text.take(offsets[:-1], mode="clip")
+    ok = (lengths >= 1) & (lengths <= MAX_ID_DIGITS) & ((first != ord("0")) | (lengths == 1))
+    foreign = text[offsets[0] : offsets[-1]] - np.uint8(ord("0")) >= 10  # uint8 wraps around
+    if bool(foreign.any()):  # else (the usual case) every byte is a digit
+        # Per value, whether any byte is foreign (an empty value's entry is noise: not ok anyway).
+        ok &= ~np.logical_or.reduceat(np.append(foreign, False), offsets[:-1] - offsets[0])
+    if bool(ok.all()):
+        values: npt.NDArray[np.int64] = pc.cast(ids, pa.int64(), memory_pool=ARROW_POOL).to_numpy()
+        return ok, values
+    values = np.zeros(n, dtype=np.int64)
+    where = np.flatnonzero(ok)
+    if where.size:
+        values[where] = pc.cast(ids.take(pa.array(where)), pa.int64()).to_numpy()
+    return ok, values

@@ -29,6 +29,19 @@ class ErrorList:
         if len(self._lowest) > MAX_REPORTED_ERRORS:
             heapq.heappop(self._lowest)
 
+    def add_count(self, count: int) -> None:
+        """Count errors that cannot be among the first reported (see would_keep)."""
+        self.count += count
+
+    @property
+    def full(self) -> bool:
+        """Whether MAX_REPORTED_ERRORS are named, so later lines need only be counted."""
+        return len(self._lowest) >= MAX_REPORTED_ERRORS
+
+    def would_keep(self, line: int) -> bool:
+        """Whether an error on this line would be among the first reported."""
+        return not self.full or line < -self._lowest[0][0]
+
     @property
     def first(self) -> list[LineError]:
         return [LineError(-line, reason) for line, _, reason in sorted(self._lowest, reverse=True)]
@@ -56,10 +69,10 @@ class FileChecks:
         if prepared.int_ids is not None:
             if not self.ids.add_ints(prepared.int_ids):
                 return False
-        elif prepared.text_ids is not None and not self.ids.add_texts(prepared.text_ids):
+        elif prepared.text_ids is not None and not self.ids.add_all(prepared.text_ids):
             return False
         if prepared.has_year is not None:
-            self.year_form.conflict(prepared.has_year)
+            self.year_form.fix(prepared.has_year)
         self.totals.merge(prepared.partial)
         return True
 

@@ -5,9 +5,10 @@ Each chunk of whole records becomes pandas DataFrames by one of two paths:
   columns and vectorized checks, for chunks it can prove it read exactly; prepared on worker
   threads while the next chunk is read;
 - the careful path (:mod:`txsummary.core.careful`): a strict parser, record by record, when the
-  fast path declines. It finds every offending line with its reason.
+  fast path declines. It names each offending line with its reason until MAX_REPORTED_ERRORS
+  are named; past them, offending lines are only counted (:mod:`txsummary.core.counting`).
 Both check values with the same rule functions (core.rules) and send their valid rows through
-the same aggregation (core.frame.aggregate). The fast path never reports errors.
+the same aggregation (core.aggregate.aggregate). The fast path never reports errors.
 
 Start-up: pandas (for the aggregation and the careful path) is imported on a thread when the
 first file starts, while the first chunks are read, parsed and checked: pyarrow's reader and
@@ -24,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from txsummary.core.chunks import (
     MAX_RECORD_BYTES,
@@ -32,6 +33,7 @@ from txsummary.core.chunks import (
     raw_blocks,
     record_chunks,
 )
+from txsummary.core.counting import ReadForCount, count_read, is_utf8, judge_chunk, read_for_count
 from txsummary.core.errors import InvalidFileError
 from txsummary.core.fastpath import Prepared, prepare
 from txsummary.core.header import HeaderError, take_header
@@ -51,7 +53,7 @@ MAX_WORKERS = 6
 # reading the stream (from S3, gunzipped) also overlaps the import. Not more workers: each
 # thread that allocates gets a malloc arena of its own, which held more memory at the peak.
 STARTUP_AHEAD = 2
-_ENGINE = ("txsummary.core.frame", "txsummary.core.careful")
+_ENGINE = ("txsummary.core.aggregate", "txsummary.core.careful")
 
 
 def default_workers() -> int:
@@ -62,15 +64,16 @@ def default_workers() -> int:
 DEFAULT_WORKERS = default_workers()
 
 RowsHook = Callable[["pd.DataFrame"], None]
-_Pending = tuple[bytes, int, "Future[Prepared | None]"]
+_Read = Prepared | ReadForCount | None
+_Pending = tuple[bytes, int, "Future[_Read]"]
 
-# Tests only: "fast" makes a declined chunk fail the run (FastPathDeclined), "careful" never
-# tries the fast path. None: the normal mix.
-_FORCE_PATH: str | None = None
+# Which path judges the chunks: "mixed" (the fast path, the careful one where it declines), or
+# only one of them, so that tests can hold each to the oracle.
+Path = Literal["mixed", "fast", "careful"]
 
 
-class FastPathDeclined(AssertionError):
-    """Raised (only with _FORCE_PATH = "fast") when the fast path declines a chunk."""
+class FastPathDeclined(Exception):
+    """The fast path declined a chunk when it was the only path allowed (path "fast")."""
 
 
 def summarize_stream(
@@ -86,15 +89,42 @@ def summarize_stream(
 ) -> Summary:
     """Summarize a transactions CSV (optionally gzipped) read from ``stream`` in chunks.
 
-    Raises InvalidFileError listing every offending line when the data breaks a rule; a
-    partial balance is a wrong balance, so an invalid file gets no summary. I/O errors from
-    the stream propagate unchanged. At most ``workers + 1`` chunks are held at once (while
-    pandas is still being imported, ``STARTUP_AHEAD`` more).
+    Raises InvalidFileError naming the first offending lines and counting all of them when
+    the data breaks a rule; a partial balance is a wrong balance, so an invalid file gets no
+    summary. I/O errors from the stream propagate unchanged. At most ``workers + 1`` chunks are
+    held at once (while pandas is still being imported, ``STARTUP_AHEAD`` more).
 
     ``on_rows``, if given, is called in file order with each chunk's valid rows as a DataFrame
-    (columns core.frame.ROW_COLUMNS). The file may still be rejected after some calls.
+    (columns core.aggregate.ROW_COLUMNS). The file may still be rejected after some calls;
+    once it has MAX_REPORTED_ERRORS errors (so it will be), later rows may not be passed.
     """
-    file = _File(source, on_rows)
+    return summarize_path(
+        stream,
+        source,
+        "mixed",
+        chunk_size=chunk_size,
+        workers=workers,
+        progress=progress,
+        max_record_bytes=max_record_bytes,
+        max_decompressed_bytes=max_decompressed_bytes,
+        on_rows=on_rows,
+    )
+
+
+def summarize_path(
+    stream: BinaryIO,
+    source: str,
+    path: Path,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int], None] | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    max_decompressed_bytes: int = MAX_DECOMPRESSED_BYTES,
+    on_rows: RowsHook | None = None,
+) -> Summary:
+    """summarize_stream with the chunks judged by the given path (Path)."""
+    file = _File(source, on_rows, path)
     window: deque[_Pending] = deque()
     loading = _import_engine_ahead()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="txsummary") as pool:
@@ -123,8 +153,9 @@ def summarize_stream(
 class _File:
     """One file's run: its header, the checks' memory, and where each chunk goes."""
 
-    def __init__(self, source: str, on_rows: RowsHook | None) -> None:
+    def __init__(self, source: str, on_rows: RowsHook | None, path: Path) -> None:
         self.source = source
+        self.path = path
         self.on_rows = on_rows
         self.layout: Layout | None = None
         self.checks = FileChecks()
@@ -135,10 +166,13 @@ class _File:
             self.layout, data, line = take_header(data, line)
         return data, line
 
-    def submit(self, pool: ThreadPoolExecutor, data: bytes, line: int) -> Future[Prepared | None]:
+    def submit(self, pool: ThreadPoolExecutor, data: bytes, line: int) -> Future[_Read]:
         assert self.layout is not None
-        if _FORCE_PATH == "careful":
-            declined: Future[Prepared | None] = Future()
+        if self.checks.errors.full and self.path != "fast":
+            # The file is invalid and its errors to name are found: only counting is left.
+            return pool.submit(read_for_count, data, self.layout, self.checks.dates)
+        if self.path == "careful":
+            declined: Future[_Read] = Future()
             declined.set_result(None)
             return declined
         want_rows = self.on_rows is not None
@@ -149,24 +183,22 @@ class _File:
             self.checks.errors.add(0, "file is empty: no header line")
         return self.checks.summary(self.source)
 
-    def settle(self, data: bytes, line: int, future: Future[Prepared | None]) -> None:
-        """In file order: commit the prepared chunk if its bytes are UTF-8 text and it agrees
-        with the file so far, or else judge it carefully."""
+    def settle(self, data: bytes, line: int, future: Future[_Read]) -> None:
+        """In file order: count a chunk read for counting; commit the prepared chunk if its
+        bytes are UTF-8 text and it agrees with the file so far; or else judge it carefully."""
         prepared = future.result()
-        clean = b"\x00" not in data and (data.isascii() or _is_utf8(data))
+        if isinstance(prepared, ReadForCount):
+            count_read(prepared, self.checks)
+            return
+        clean = b"\x00" not in data and (data.isascii() or is_utf8(data))
         if clean and prepared is not None and self.checks.commit(prepared):
             if prepared.rows is not None and self.on_rows is not None:
                 self.on_rows(prepared.rows)
             return
-        if _FORCE_PATH == "fast":
+        if self.path == "fast":
             raise FastPathDeclined(f"chunk at line {line}")
         assert self.layout is not None
-        from txsummary.core.careful import check_rows, read_candidates  # noqa: PLC0415 - pandas
-
-        found = read_candidates(data, line, self.layout, self.checks.errors, clean)
-        rows = check_rows(found, self.checks, self.on_rows is not None)
-        if rows is not None and self.on_rows is not None:
-            self.on_rows(rows)
+        judge_chunk(data, line, self.layout, self.checks, clean=clean, on_rows=self.on_rows)
 
 
 def _import_engine_ahead() -> threading.Thread | None:
@@ -182,14 +214,6 @@ def _import_engine_ahead() -> threading.Thread | None:
 def _import_engine() -> None:
     for name in _ENGINE:
         importlib.import_module(name)
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 __all__ = [

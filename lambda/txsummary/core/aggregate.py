@@ -21,12 +21,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from txsummary.core.arrow import ARROW_POOL as ARROW_POOL  # noqa: PLC0414 - re-exported
+from txsummary.core.arrow import ARROW_POOL
 from txsummary.core.model import MonthKey, Partial, Totals
 from txsummary.core.rules import DateCache, ParsedDate, cached_date
 
 ROW_COLUMNS = ("line", "id", "date", "year", "month", "day", "amount_cents")
 _INT64_LIMIT = 1 << 63
+__all__ = ["ROW_COLUMNS", "aggregate", "aggregation_frame", "rows_frame"]
 
 
 def aggregation_frame(
@@ -70,16 +71,14 @@ def aggregate(rows: pd.DataFrame, cache: DateCache) -> Partial:
     counts = np.bincount(key, minlength=3 * len(keys)).reshape(-1, 3)
     sums = _exact_sums(key, cents, 3 * len(keys))
     for code, month in enumerate(keys):
-        debit_total, credit_total = sums[3 * code], sums[3 * code + 2]
         partial.add(
             month,
-            Totals(
-                transactions=int(counts[code].sum()),
-                balance=debit_total + credit_total,
+            Totals.of(
                 credits=int(counts[code, 2]),
-                credit_total=credit_total,
+                credit_total=sums[3 * code + 2],
                 debits=int(counts[code, 0]),
-                debit_total=debit_total,
+                debit_total=sums[3 * code],
+                zeros=int(counts[code, 1]),
             ),
         )
     return partial

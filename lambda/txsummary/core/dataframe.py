@@ -26,10 +26,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from txsummary.core import summarize as _summarize
 from txsummary.core.careful import Candidates, check_rows
 from txsummary.core.fastpath import prepare_columns
-from txsummary.core.model import Summary
+from txsummary.core.model import AVERAGE_FIELDS, CENTS_FIELDS, COUNT_FIELDS, Summary
 from txsummary.core.money import json_money
 from txsummary.core.rules import REQUIRED_COLUMNS, RuleError, resolve_header
 from txsummary.core.state import FileChecks
@@ -37,10 +36,11 @@ from txsummary.core.state import FileChecks
 # Rows checked at a time: about one CSV chunk's worth.
 BLOCK_ROWS = 1 << 18
 
+# Money shown as exact Decimals beside its cents: the balance and the averages.
+_SHOWN = ("balance", *AVERAGE_FIELDS)
+_CENTS = (*CENTS_FIELDS, *AVERAGE_FIELDS)
 MONTH_COLUMNS = (
-    "year", "month", "name", "transactions", "credits", "debits", "balance_cents",
-    "credit_total_cents", "debit_total_cents", "average_credit_cents", "average_debit_cents",
-    "balance", "average_credit", "average_debit",
+    "year", "month", "name", *COUNT_FIELDS, *(f"{name}_cents" for name in _CENTS), *_SHOWN,
 )  # fmt: skip
 
 
@@ -63,9 +63,7 @@ def summarize_frame(frame: pd.DataFrame, *, source: str = "DataFrame") -> Summar
     checks = FileChecks()
     for start in range(0, len(frame), BLOCK_ROWS):
         block = [column.slice(start, BLOCK_ROWS) for column in (ids, dates, amounts)]
-        prepared = None
-        if _summarize._FORCE_PATH != "careful":
-            prepared = prepare_columns(*block, dates=checks.dates, first_line=start + 1)
+        prepared = prepare_columns(*block, dates=checks.dates, first_line=start + 1)
         if prepared is not None and checks.commit(prepared):
             continue
         found = Candidates()
@@ -119,25 +117,17 @@ def month_table(summary: Summary) -> pd.DataFrame:
     does not fit in 64 bits), and the money again as exact Decimals for display."""
     months = summary.months
     totals = [m.totals for m in months]
-    cents: dict[str, list[int | None]] = {
-        "balance_cents": [t.balance for t in totals],
-        "credit_total_cents": [t.credit_total for t in totals],
-        "debit_total_cents": [t.debit_total for t in totals],
-        "average_credit_cents": [t.average_credit for t in totals],
-        "average_debit_cents": [t.average_debit for t in totals],
-    }
+    cents = {name: [getattr(t, name) for t in totals] for name in _CENTS}
     columns: dict[str, pd.Series[Any]] = {
         "year": pd.Series([m.year for m in months], dtype="Int64"),
         "month": pd.Series([m.month for m in months], dtype="int64"),
         "name": pd.Series([m.name for m in months], dtype=object),
-        "transactions": pd.Series([t.transactions for t in totals], dtype="int64"),
-        "credits": pd.Series([t.credits for t in totals], dtype="int64"),
-        "debits": pd.Series([t.debits for t in totals], dtype="int64"),
     }
-    columns.update({name: _cents_column(values) for name, values in cents.items()})
-    for name in ("balance", "average_credit", "average_debit"):
-        values = [json_money(v) for v in cents[f"{name}_cents"]]
-        columns[name] = pd.Series(values, dtype=object)
+    for name in COUNT_FIELDS:
+        columns[name] = pd.Series([getattr(t, name) for t in totals], dtype="int64")
+    columns.update({f"{name}_cents": _cents_column(values) for name, values in cents.items()})
+    for name in _SHOWN:
+        columns[name] = pd.Series([json_money(v) for v in cents[name]], dtype=object)
     return pd.DataFrame(columns, columns=list(MONTH_COLUMNS))
 
 
