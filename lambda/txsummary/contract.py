@@ -22,7 +22,7 @@ class Env:
     MAX_OBJECT_BYTES: Final = "MAX_OBJECT_BYTES"
     MAX_DECOMPRESSED_BYTES: Final = "MAX_DECOMPRESSED_BYTES"
     METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
-    # Issue 9's side effects; each is off when unset. E-mail and the lake need SUMMARY_TABLE
+    # The side effects; each is off when unset. E-mail and the lake need SUMMARY_TABLE
     # (the record makes them happen once per object version); the stack always sets it.
     SUMMARY_TABLE: Final = "SUMMARY_TABLE"
     EMAIL_FROM: Final = "EMAIL_FROM"
