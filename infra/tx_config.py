@@ -33,7 +33,9 @@ LOG_RETENTION_DAYS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class StackSettings:
-    memory_size: int = 2048
+    # One full vCPU, the cheapest size that gives the start-up a whole one; the cost per file is
+    # flat below it and grows above it (docs/BENCHMARKS.md, the memory size).
+    memory_size: int = 1769
     timeout: int = 300
     log_retention_days: int = 30
     noncurrent_version_expiration_days: int = 30

@@ -18,7 +18,7 @@ def test_fresh_stack_gets_the_documented_defaults() -> None:
     # Given no txsummary settings / When read / Then every default is the documented one
     s = settings_from({})
     assert s == StackSettings(
-        memory_size=2048,
+        memory_size=1769,
         timeout=300,
         log_retention_days=30,
         noncurrent_version_expiration_days=30,

@@ -317,7 +317,7 @@ def test_role_has_one_inline_least_privilege_policy(program: Program) -> None:
     [
         (
             "default_program",
-            2048,
+            1769,
             300,
             {
                 "LOG_LEVEL": "INFO",
