@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bench.bytecode import Bytecode
 from bench.common import DataFile
+from bench.hostile import Hostile
 from bench.inproc import WarmResult
 from bench.scaling import Scaling
 from bench.size import InstalledSize
@@ -24,6 +25,7 @@ class Results:
     loads: dict[str, str]  # load averages when each section started, by section
     scaling: Scaling | None = None
     bytecode: Bytecode | None = None
+    hostile: Hostile | None = None  # invalid-heavy files: time to a verdict
 
 
 def quoted_ratio(results: Results, name: str, *, warm: bool) -> str:

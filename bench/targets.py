@@ -19,6 +19,7 @@ from bench.common import (
     DataFile,
     met,
 )
+from bench.hostile import hostile_target_rows
 from bench.inproc import WarmResult
 from bench.results import Results, quoted_ratio
 from bench.startup import (
@@ -218,6 +219,7 @@ def targets_section(results: Results) -> list[str]:
         _lake_warm_row(warm, rows),
         _lake_rss_row(whole, rows),
         _lake_peer_row(whole, rows),
+        *hostile_target_rows(results.hostile),
         *_reported_rows(results),
         "",
     ]
