@@ -162,6 +162,12 @@ def runs_text(n: int, noun: str = "run") -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
+def ratio_text(ratio: float, limit: float | None = None) -> str:
+    """``1.23x``; three decimals where two would round onto the limit and hide the verdict."""
+    close = limit is not None and f"{ratio:.2f}" == f"{limit:.2f}" and ratio != limit
+    return f"{ratio:.3f}x" if close else f"{ratio:.2f}x"
+
+
 def met(ok: bool) -> str:
     return "met" if ok else "**NOT met**"
 

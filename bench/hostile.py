@@ -34,7 +34,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.common import DEFAULT_SEED, MAX_INVALID_RATIO, MAX_RSS_MIB, generate, met, runs_text
+from bench.common import (
+    DEFAULT_SEED,
+    MAX_INVALID_RATIO,
+    MAX_RSS_MIB,
+    generate,
+    met,
+    ratio_text,
+    runs_text,
+)
 
 HERE = Path(__file__).resolve().parent
 VALID = "valid"
@@ -287,7 +295,7 @@ def hostile_target_rows(hostile: Hostile | None) -> list[str]:
         out.append(
             f"| invalid file, {c.name} ({c.lines:,} lines): verdict ≤ {MAX_INVALID_RATIO:.1f}x "
             f"valid, ≤ {MAX_RSS_MIB} MiB | {c.wall:.2f} s vs {against}: "
-            f"{c.ratio:.2f}x, {c.peak_mib:.0f} MiB | {verdict} |"
+            f"{ratio_text(c.ratio, MAX_INVALID_RATIO)}, {c.peak_mib:.0f} MiB | {verdict} |"
         )
     return out
 
