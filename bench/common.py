@@ -43,6 +43,7 @@ MAX_COLD_START_RATIO = 1.05  # import txsummary.handler over import pandas, boto
 MAX_QUOTED_RATIO = 1.3  # warm, fully quoted over unquoted
 MAX_LAKE_RATIO = 1.3  # warm, lake on over summary alone, largest file
 MAX_LAKE_PEER_RATIO = 1.0  # whole process, lake on over DuckDB's COPY to Parquet, largest file
+MAX_INVALID_RATIO = 3.0  # time to a verdict, invalid-heavy file over a valid one of as many lines
 FLAT_FROM_ROWS = 1_000_000  # "flat" peak RSS: from the smallest file of at least this many rows
 VERSIONS = (
     "pandas",
@@ -159,6 +160,12 @@ def load_average() -> str:
 
 def runs_text(n: int, noun: str = "run") -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def ratio_text(ratio: float, limit: float | None = None) -> str:
+    """``1.23x``; three decimals where two would round onto the limit and hide the verdict."""
+    close = limit is not None and f"{ratio:.2f}" == f"{limit:.2f}" and ratio != limit
+    return f"{ratio:.3f}x" if close else f"{ratio:.2f}x"
 
 
 def met(ok: bool) -> str:

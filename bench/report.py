@@ -23,6 +23,7 @@ from bench.common import (
     runs_text,
     span,
 )
+from bench.hostile import hostile_section
 from bench.inproc import WARM_PEERS
 from bench.results import Results, quoted_ratio
 from bench.scaling import scaling_section
@@ -119,7 +120,8 @@ def _whole_section(results: Results, repeat: int) -> list[str]:
         "variant `python bench/peers/txsummary_inproc.py --lake PATH` (a `LakeWriter` whose "
         "Parquet is written and committed to a client that uploads nothing), and its peer "
         "`bench/peers/duckdb_parquet.py`, DuckDB's `COPY (SELECT ... FROM read_csv(...)) TO "
-        "'x.parquet'` with the lake's columns. Naive pandas is not run above "
+        "'x.parquet'` of the file's three columns, the amounts exact DECIMAL(18,2). "
+        "Naive pandas is not run above "
         f"{NAIVE_MAX_ROWS:,} rows.",
         "",
     ]
@@ -349,6 +351,7 @@ def report(
     lines += eager_section(COLD_TXSUMMARY)
     lines += bytecode_section(results.bytecode)
     lines += scaling_section(results.scaling)
+    lines += hostile_section(results.hostile, results.loads.get("hostile", "?"))
     lines += _size_section(results.size)
     if NOTES.is_file():  # hand-written analysis that survives regenerating this report
         lines += [NOTES.read_text().strip(), ""]

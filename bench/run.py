@@ -16,6 +16,8 @@ What it measures, every comparison between peers in the same run (the machine is
 6. Cold start on a read-only package with and without precompiled bytecode (bench/bytecode.py),
    and what the handler's import pulls in eagerly.
 7. The CLI pinned to 1 and 2 CPUs, and a Lambda cost model from it (bench/scaling.py).
+8. Invalid-heavy files against a valid one of as many lines: the time to a verdict and peak
+   RSS (bench/hostile.py; ``--hostile-rows``, ``--hostile-gzip-lines``, ``--hostile-repeat``).
 The lake variant (bench/peers/txsummary_inproc.py ``--lake`` / ``load_lake``) joins 1 and 2
 when ``txsummary.aws.lake`` is importable, and is reported as not available otherwise.
 bench/notes.md, when present, is appended to the report (analysis that survives a rerun).
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from bench.bytecode import bench_bytecode
 from bench.common import DEFAULT_SEED, RUNTIME_REQUIREMENTS, DataFile, T, generate, load_average
+from bench.hostile import bench_hostile
 from bench.inproc import bench_warm
 from bench.report import report
 from bench.results import Results
@@ -79,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         "--scaling-runs", type=int, default=3, help="runs per case pinned to 1 and 2 CPUs (0: none)"
     )
     parser.add_argument(
+        "--hostile-rows",
+        type=int,
+        default=3_000_000,
+        help="lines of the invalid-heavy files and their valid file (0: none)",
+    )
+    parser.add_argument(
+        "--hostile-gzip-lines", type=int, default=60_000_000, help="one-field lines (0: none)"
+    )
+    parser.add_argument("--hostile-repeat", type=int, default=3, help="runs per invalid file")
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke test: 200,000 rows (also quoted), 1 run each, 3 cold starts",
@@ -88,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.rows, args.quoted_rows = [200_000], 200_000
         args.repeat, args.warm_runs, args.cold_runs, args.scaling_runs = 1, 1, 3, 1
-    if min(args.repeat, args.warm_runs, args.cold_runs, *args.rows) < 1 or args.quoted_rows < 0:
-        parser.error("--rows, --repeat, --warm-runs and --cold-runs must be positive")
+        args.hostile_rows, args.hostile_gzip_lines, args.hostile_repeat = 200_000, 4_000_000, 1
+    if min(args.repeat, args.warm_runs, args.cold_runs, args.hostile_repeat, *args.rows) < 1:
+        parser.error(
+            "--rows, --repeat, --warm-runs, --cold-runs, --hostile-repeat must be positive"
+        )
+    if min(args.quoted_rows, args.hostile_rows, args.hostile_gzip_lines) < 0:
+        parser.error("--quoted-rows and the --hostile- sizes must not be negative")
 
     command = shlex.join(
         [os.path.relpath(sys.executable), "-m", "bench.run", *sys.argv[1:]]
@@ -125,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         scaling=None
         if not args.scaling_runs or smallest is largest
         else noting_load("scaling", lambda: bench_scaling(smallest, largest, args.scaling_runs)),
+        hostile=None
+        if not args.hostile_rows
+        else noting_load(
+            "hostile",
+            lambda: bench_hostile(
+                args.hostile_rows, args.hostile_gzip_lines, args.hostile_repeat, seed=args.seed
+            ),
+        ),
     )
     text = report(
         results,
