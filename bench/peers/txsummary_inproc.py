@@ -102,9 +102,13 @@ def open_lake(path: str) -> Iterator[OnRows]:
 
 def answer_lake(path: str) -> dict[str, Any]:
     with open_lake(path) as on_rows, open(path, "rb") as stream:
-        # As the function runs it (txsummary.service): the writer says how many workers.
+        # As the function runs it (txsummary.service): the writer says how many workers, and
+        # how large the chunks.
         workers: int = getattr(on_rows, "SUMMARY_WORKERS")  # noqa: B009 - OnRows has no such field
-        summary: Summary = summarize_stream(stream, path, on_rows=on_rows, workers=workers)
+        chunk: int = getattr(on_rows, "SUMMARY_CHUNK_BYTES")  # noqa: B009
+        summary: Summary = summarize_stream(
+            stream, path, on_rows=on_rows, workers=workers, chunk_size=chunk
+        )
         return comparable(summary)
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from txsummary import contract, effects
 from txsummary.aws import s3 as s3io
 from txsummary.core.errors import InvalidFileError
-from txsummary.core.summarize import DEFAULT_WORKERS, summarize_stream
+from txsummary.core.summarize import DEFAULT_CHUNK_SIZE, DEFAULT_WORKERS, summarize_stream
 from txsummary.objects import (
     SKIP_GONE,
     SKIP_SUFFIX,
@@ -106,6 +106,7 @@ def summarize_object(ref: ObjectRef, deps: Deps, *, token: str | None = None) ->
                 max_decompressed_bytes=deps.settings.max_decompressed_bytes,
                 on_rows=writer,
                 workers=DEFAULT_WORKERS if writer is None else writer.SUMMARY_WORKERS,
+                chunk_size=DEFAULT_CHUNK_SIZE if writer is None else writer.SUMMARY_CHUNK_BYTES,
             )
         except InvalidFileError as exc:
             result = exc

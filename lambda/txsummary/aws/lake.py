@@ -112,9 +112,11 @@ class LakeWriter:
     UTC), not from the clock, so a redelivery on another day writes the same key.
     """
 
-    # With the lake on the summary runs one fast-path worker: each chunk in flight holds its
-    # rows frame, and with two workers the peak went over 256 MiB (bench/notes.md).
+    # With the lake on the summary runs one fast-path worker on half-size chunks: each chunk in
+    # flight holds its rows frame and its Parquet encoding, and with 4 MiB chunks (or two
+    # workers) the peak went over 256 MiB (bench/notes.md).
     SUMMARY_WORKERS = 1
+    SUMMARY_CHUNK_BYTES = 2 << 20
 
     def __init__(
         self,
