@@ -196,14 +196,12 @@ class _File:
         judge_chunk(data, line, self.layout, self.checks, clean=clean, on_rows=self.on_rows)
 
 
-def _import_engine_ahead() -> threading.Thread | None:
+def _import_engine_ahead() -> None:
     """Import pandas and the modules that need it on a thread, unless already imported. Workers
     that reach the aggregation before it is done wait on Python's import lock."""
     if all(name in sys.modules for name in _ENGINE):
-        return None
-    thread = threading.Thread(target=_import_engine, name="txsummary-import", daemon=True)
-    thread.start()
-    return thread
+        return
+    threading.Thread(target=_import_engine, name="txsummary-import", daemon=True).start()
 
 
 def _import_engine() -> None:
