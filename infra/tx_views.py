@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from tx_alarms import Alarms, metric_dimensions
 from txsummary.contract import Metric
+from txsummary.objects import Rejected, Summarized
 
 PERIOD_SECONDS = 300
 WIDTH = 12  # of the dashboard's 24 columns: two widgets a row
@@ -42,8 +43,9 @@ class Field:
     FIRST_ERRORS = tuple(f"errors.{i}.{part}" for i in range(3) for part in ("line", "reason"))
 
 
-SUMMARIZED = "summarized"
-REJECTED = "rejected"
+# The outcomes as the function writes them in its records.
+SUMMARIZED = Summarized.kind
+REJECTED = Rejected.kind
 # The saved query that shows one key's history: the operator replaces this with their key.
 EXAMPLE_KEY = "transactions.csv"
 

@@ -41,6 +41,8 @@ from txsummary.objects import (
     EMAIL_NO_RECIPIENT,
     EMAIL_SENT,
     ObjectRef,
+    Rejected,
+    Summarized,
 )
 
 Result = Summary | InvalidFileError
@@ -58,10 +60,10 @@ _T = TypeVar("_T")
 
 
 class Kind(StrEnum):
-    """What a record says of its version."""
+    """What a record says of its version: the outcome's own kind."""
 
-    SUMMARIZED = "summarized"
-    REJECTED = "rejected"
+    SUMMARIZED = Summarized.kind
+    REJECTED = Rejected.kind
 
     @classmethod
     def of(cls, result: Result) -> Kind:

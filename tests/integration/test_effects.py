@@ -81,7 +81,6 @@ class World:
             source_key=ref.key,
             source_version=ref.version_id or ref.etag or "",
             upload_date=date(2026, 3, 14),
-            directory=self.tmp,
         )
         n = len(CENTS)
         writer(

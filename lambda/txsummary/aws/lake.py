@@ -130,7 +130,6 @@ class LakeWriter:
         prefix: str = LAKE_PREFIX,
         background: bool = True,
         part_bytes: int = PART_BYTES,
-        directory: object = None,  # ignored: nothing is staged on disk (older callers pass it)
     ) -> None:
         self.lake_bucket = lake_bucket
         self.key = lake_key(source_bucket, source_key, source_version, upload_date, prefix)
